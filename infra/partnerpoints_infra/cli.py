@@ -1,0 +1,23 @@
+"""The `partnerpoints` command: developer tools around the template and the local stack."""
+
+from __future__ import annotations
+
+import argparse
+
+from partnerpoints_infra import demo, template
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="partnerpoints", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("demo", help="run the demo story on the local stack", add_help=False)
+    commands.add_parser("translate", help="write template.yaml as plain CloudFormation JSON", add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "demo":
+        return demo.main(rest)
+    template.main(rest)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
