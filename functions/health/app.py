@@ -1,0 +1,25 @@
+"""HealthFunction: GET /health, a liveness probe that touches no data."""
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnerpoints import __version__
+from partnerpoints.http_api import create_http_app
+from partnerpoints.observability import logger, metrics, tracer
+
+app = create_http_app()
+
+
+@app.get("/health")
+@tracer.capture_method
+def get_health() -> dict[str, str]:
+    return {"status": "ok", "version": __version__}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,262 @@
+"""The only code that reads or writes the ledger tables; it speaks domain models and domain exceptions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any, TypeGuard
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import CancellationReason, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem, bind_tables
+from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, InvalidCursor, LedgerBusy
+from partnerpoints.models.ledger import (
+    Account,
+    Balance,
+    Bucket,
+    HistoryPage,
+    LedgerEntry,
+    Posting,
+    PostResult,
+)
+from partnerpoints.observability import logger
+from partnerpoints.settings import Settings
+
+# Concurrent transactions on one balance are cancelled with TransactionConflict, and a hot account can
+# be throttled; both are safe to retry because the entry's own condition makes the retry idempotent.
+RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+MAX_ATTEMPTS = 12
+BACKOFF_BASE_SECONDS = 0.01
+BACKOFF_CAP_SECONDS = 0.5
+
+_ENTRY, _BALANCE = 0, 1  # positions in the posting transaction
+_CURSOR_KEYS = frozenset({"entry_id", "account_id", "history_key"})
+
+
+def account_id(member_id: str, account: Account) -> str:
+    return f"{member_id}#{account}"
+
+
+def _timestamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _to_entry(item: LedgerEntryItem) -> LedgerEntry:
+    return LedgerEntry(
+        entry_id=item.entry_id,
+        member_id=item.member_id,
+        account=Account(item.account),
+        kind=item.kind,
+        points=int(item.points),
+        reference=item.reference,
+        description=item.description,
+        occurred_at=item.occurred_at,
+        posted_at=item.posted_at,
+    )
+
+
+def _to_balance(item: AccountBalanceItem) -> Balance:
+    return Balance(
+        member_id=item.member_id,
+        account=Account(item.account),
+        available=int(item.available),
+        pending=int(item.pending),
+        lifetime_earned=int(item.lifetime_earned),
+        updated_at=item.updated_at,
+    )
+
+
+def _encode_cursor(key: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, expected_account_id: str) -> dict[str, dict[str, str]]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise InvalidCursor("the cursor is not one this service issued") from error
+    if (
+        not isinstance(key, dict)
+        or set(key) != _CURSOR_KEYS
+        or not all(isinstance(value, str) for value in key.values())
+        or key["account_id"] != expected_account_id
+    ):
+        raise InvalidCursor("the cursor is not one this service issued for this account")
+    return {name: {"S": value} for name, value in key.items()}
+
+
+class LedgerStore:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+        self._connection = Connection(region=settings.region, host=settings.dynamodb_endpoint_url)
+
+    def post(self, posting: Posting, now: datetime | None = None) -> PostResult:
+        """Put the entry and move the balance in one transaction; a repeat of the same event is a no-op."""
+        posted_at = now or datetime.now(UTC)
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                self._transact(posting, posted_at)
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons or [None, None]
+                # An existing entry settles the matter (duplicate or conflict) whatever else collided.
+                if not _failed_condition(reasons[_ENTRY]) and self._is_retryable(reasons):
+                    self._back_off(attempt)
+                    continue
+                return self._explain_cancellation(posting, reasons, error)
+            entry = LedgerEntry(
+                **posting.model_dump(exclude={"occurred_at"}),
+                occurred_at=posting.occurred_at or posted_at,
+                posted_at=posted_at,
+            )
+            logger.info(
+                "ledger entry posted", entry_id=posting.entry_id, kind=posting.kind, points=posting.points
+            )
+            return PostResult(entry=entry, duplicate=False)
+        logger.warning("ledger busy", entry_id=posting.entry_id, attempts=MAX_ATTEMPTS)
+        raise LedgerBusy(f"the account kept changing under entry {posting.entry_id}; retry later")
+
+    def _transact(self, posting: Posting, posted_at: datetime) -> None:
+        effect = posting.effect()
+        entry = LedgerEntryItem(
+            entry_id=posting.entry_id,
+            account_id=account_id(posting.member_id, posting.account),
+            history_key=f"{_timestamp(posted_at)}#{posting.entry_id}",
+            member_id=posting.member_id,
+            account=str(posting.account),
+            kind=str(posting.kind),
+            points=posting.points,
+            reference=posting.reference,
+            description=posting.description,
+            occurred_at=posting.occurred_at or posted_at,
+            posted_at=posted_at,
+        )
+        balance = AccountBalanceItem(posting.member_id, str(posting.account))
+        actions: list[Action] = [AccountBalanceItem.updated_at.set(posted_at)]
+        for attribute, delta in (
+            (AccountBalanceItem.available, effect.available),
+            (AccountBalanceItem.pending, effect.pending),
+            (AccountBalanceItem.lifetime_earned, effect.lifetime_earned),
+        ):
+            if delta:
+                actions.append(attribute.add(delta))
+        guard: Condition | None = None
+        if effect.guard is Bucket.AVAILABLE:
+            guard = AccountBalanceItem.available >= -effect.available
+        elif effect.guard is Bucket.PENDING:
+            guard = AccountBalanceItem.pending >= -effect.pending
+        # Both the entry and the balance report ALL_OLD on failure: the existing entry tells a duplicate
+        # from a conflict without a second read.
+        with TransactWrite(connection=self._connection) as transaction:
+            transaction.save(
+                entry, condition=LedgerEntryItem.entry_id.does_not_exist(), return_values="ALL_OLD"
+            )
+            transaction.update(balance, actions=actions, condition=guard, return_values="ALL_OLD")
+
+    @staticmethod
+    def _is_retryable(reasons: list[CancellationReason | None]) -> bool:
+        return any(reason is not None and reason.code in RETRYABLE_REASONS for reason in reasons)
+
+    @staticmethod
+    def _back_off(attempt: int) -> None:
+        time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
+
+    def _explain_cancellation(
+        self, posting: Posting, reasons: list[CancellationReason | None], error: TransactWriteError
+    ) -> PostResult:
+        entry_reason, balance_reason = reasons[_ENTRY], reasons[_BALANCE]
+        if _failed_condition(entry_reason):
+            existing = (
+                _to_entry(LedgerEntryItem.from_raw_data(entry_reason.raw_item))
+                if entry_reason.raw_item
+                else self.get_entry(posting.entry_id)
+            )
+            if existing is not None and posting.same_event_as(existing):
+                logger.info("ledger entry already posted", entry_id=posting.entry_id)
+                return PostResult(entry=existing, duplicate=True)
+            raise ConflictingEntry(
+                f"entry {posting.entry_id} already exists with different contents",
+                details=[{"entry_id": posting.entry_id, "existing": _describe(existing)}],
+            ) from error
+        if _failed_condition(balance_reason):
+            effect = posting.effect()
+            bucket = effect.guard or Bucket.AVAILABLE
+            needed = -int(getattr(effect, bucket))
+            # No stored balance yet means nothing was ever posted there.
+            current = 0
+            if balance_reason.raw_item:
+                current = int(getattr(AccountBalanceItem.from_raw_data(balance_reason.raw_item), bucket))
+            raise InsufficientPoints(
+                f"{posting.member_id}'s {posting.account} account has {current} {bucket} points; "
+                f"this {posting.kind} needs {needed}",
+                details=[
+                    {
+                        "member_id": posting.member_id,
+                        "account": str(posting.account),
+                        str(bucket): current,
+                        "needed": needed,
+                    }
+                ],
+            ) from error
+        raise error
+
+    def get_entry(self, entry_id: str) -> LedgerEntry | None:
+        try:
+            return _to_entry(LedgerEntryItem.get(entry_id, consistent_read=True))
+        except LedgerEntryItem.DoesNotExist:
+            return None
+
+    def get_balances(self, member_id: str) -> dict[Account, Balance]:
+        """Both accounts of a member, zero where nothing was ever posted (one strongly consistent query)."""
+        found = {
+            Account(item.account): _to_balance(item)
+            for item in AccountBalanceItem.query(member_id, consistent_read=True)
+        }
+        return {
+            account: found.get(account, Balance(member_id=member_id, account=account)) for account in Account
+        }
+
+    def history(self, member_id: str, account: Account, limit: int, cursor: str | None) -> HistoryPage:
+        """Newest first. The index is eventually consistent: an entry appears within moments of posting."""
+        history_account = account_id(member_id, account)
+        start_key = _decode_cursor(cursor, history_account) if cursor else None
+        items = list(
+            LedgerEntryItem.account_history.query(
+                history_account,
+                scan_index_forward=False,
+                limit=limit + 1,  # one more than asked tells whether another page exists
+                last_evaluated_key=start_key,
+            )
+        )
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1]
+            next_cursor = _encode_cursor(
+                {"entry_id": last.entry_id, "account_id": last.account_id, "history_key": last.history_key}
+            )
+        return HistoryPage(entries=[_to_entry(item) for item in page], next_cursor=next_cursor)
+
+    def all_entries(self, member_id: str, account: Account) -> list[LedgerEntry]:
+        """Every entry of one account (statement rebuilds and reconciliation), oldest first."""
+        return [
+            _to_entry(item) for item in LedgerEntryItem.account_history.query(account_id(member_id, account))
+        ]
+
+
+def _failed_condition(reason: CancellationReason | None) -> TypeGuard[CancellationReason]:
+    return reason is not None and reason.code == "ConditionalCheckFailed"
+
+
+def _describe(entry: LedgerEntry | None) -> dict[str, Any]:
+    if entry is None:
+        return {}
+    return entry.model_dump(mode="json", include={"member_id", "account", "kind", "points", "reference"})

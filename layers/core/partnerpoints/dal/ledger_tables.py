@@ -1,0 +1,76 @@
+"""PynamoDB models of the ledger tables. Keys and indexes must match template.yaml (a test checks)."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from partnerpoints.settings import Settings
+
+
+class AccountHistoryIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
+    class Meta:
+        index_name = "account_history"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    history_key = UnicodeAttribute(range_key=True)
+
+
+class LedgerEntryItem(Model):
+    """One immutable entry; keyed by the caller's deterministic entry id (template: LedgerEntriesTable)."""
+
+    class Meta:
+        table_name = "LedgerEntriesTable"  # replaced by bind_tables() from LEDGER_ENTRIES_TABLE_NAME
+        region: str | None = None
+        host: str | None = None
+
+    entry_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()  # "{member_id}#{account}"
+    history_key = UnicodeAttribute()  # "{posted_at}#{entry_id}": sorts an account's entries by time
+    member_id = UnicodeAttribute()
+    account = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    points = NumberAttribute()
+    reference = UnicodeAttribute()
+    description = UnicodeAttribute(null=True)
+    occurred_at = UTCDateTimeAttribute()
+    posted_at = UTCDateTimeAttribute()
+
+    account_history = AccountHistoryIndex()
+
+
+class AccountBalanceItem(Model):
+    """A member account's running balances (template: AccountBalancesTable)."""
+
+    class Meta:
+        table_name = "AccountBalancesTable"  # replaced by bind_tables() from ACCOUNT_BALANCES_TABLE_NAME
+        region: str | None = None
+        host: str | None = None
+
+    member_id = UnicodeAttribute(hash_key=True)
+    account = UnicodeAttribute(range_key=True)
+    available = NumberAttribute(default=0)
+    pending = NumberAttribute(default=0)
+    lifetime_earned = NumberAttribute(default=0)
+    updated_at = UTCDateTimeAttribute(null=True)
+
+
+# Which template resource each model stands for: the drift test compares them.
+TEMPLATE_TABLES: dict[str, type[Model]] = {
+    "LedgerEntriesTable": LedgerEntryItem,
+    "AccountBalancesTable": AccountBalanceItem,
+}
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point the models at the tables and endpoint named by the settings."""
+    for model, table_name in (
+        (LedgerEntryItem, settings.ledger_entries_table_name),
+        (AccountBalanceItem, settings.account_balances_table_name),
+    ):
+        model.Meta.table_name = table_name
+        model.Meta.region = settings.region
+        model.Meta.host = settings.dynamodb_endpoint_url
+        model._connection = None  # rebuilt lazily with the new name and endpoint

@@ -1,0 +1,73 @@
+"""The one place that turns exceptions into HTTP answers with the DESIGN §3 error body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from partnerpoints.exceptions import (
+    ConflictingEntry,
+    InsufficientPoints,
+    InvalidCursor,
+    LedgerBusy,
+    PartnerPointsError,
+)
+from partnerpoints.observability import logger
+
+STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
+    InvalidCursor: 400,
+    InsufficientPoints: 409,
+    ConflictingEntry: 409,
+    LedgerBusy: 503,
+}
+RETRY_AFTER_SECONDS = "1"
+
+
+def error_response(
+    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response[dict[str, Any]]:
+    headers = {"Cache-Control": "no-store"}
+    if status in (429, 503):
+        headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details or []}},
+        headers=headers,
+    )
+
+
+def _validation_details(error: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"path": ".".join(str(part) for part in problem.get("loc", ())), "message": problem.get("msg", "")}
+        for problem in error.errors()
+    ]
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+        details = _validation_details(error)
+        logger.info("request rejected", reason="validation", problems=len(details))
+        return error_response(422, "invalid_request", "the request has invalid fields", details)
+
+    @app.exception_handler(PartnerPointsError)
+    def _domain_error(error: PartnerPointsError) -> Response[dict[str, Any]]:
+        status = STATUS_BY_EXCEPTION.get(type(error), 400)
+        logger.info("request refused", code=error.code, status=status)
+        return error_response(status, error.code, error.message, error.details)
+
+    @app.not_found
+    def _no_route(_: Exception) -> Response[dict[str, Any]]:
+        event = app.current_event
+        return error_response(
+            404, "route_not_found", f"no route for {event.request_context.http.method} {event.path}"
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Exception) -> Response[dict[str, Any]]:
+        # Logged with its trace for us; the caller gets no internals.
+        logger.exception("unexpected error")
+        return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
