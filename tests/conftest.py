@@ -1,0 +1,71 @@
+"""Shared fixtures: every table comes from template.yaml, in moto or in AWS DynamoDB Local."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+# Before any AWS client exists: fake credentials, a region, and no X-Ray daemon to talk to.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_REGION="us-east-1",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="PartnerPoints",
+    POWERTOOLS_SERVICE_NAME="partnerpoints",
+    POWERTOOLS_LOG_LEVEL="WARNING",
+)
+
+from moto import mock_aws
+
+from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.logic.ledger import Ledger
+from partnerpoints.settings import Settings
+from partnerpoints_infra.dynamodb_local import dynamodb_local
+from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+
+
+def settings_for(stack: LocalStack) -> Settings:
+    environ = {**stack.environment(), "AWS_REGION": stack.endpoints.region}
+    if stack.endpoints.dynamodb:
+        environ["DYNAMODB_ENDPOINT_URL"] = stack.endpoints.dynamodb
+    return Settings.from_environment(environ)
+
+
+@pytest.fixture
+def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
+    """A fresh in-memory AWS (moto) with every resource of the template; its names in os.environ."""
+    with mock_aws():
+        stack = provision()
+        for name, value in stack.environment().items():
+            monkeypatch.setenv(name, value)
+        yield stack
+
+
+@pytest.fixture
+def ledger(moto_stack: LocalStack) -> Ledger:
+    return Ledger(LedgerStore(settings_for(moto_stack)))
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local_endpoint() -> Iterator[str]:
+    """One DynamoDB Local for the whole run (it takes seconds to start); each test gets its own tables."""
+    with dynamodb_local() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def dynamodb_local_stack(dynamodb_local_endpoint: str) -> Iterator[LocalStack]:
+    """Tables in DynamoDB Local (a real storage engine, safe under concurrency); S3 and SQS in moto."""
+    with mock_aws():
+        yield provision(Endpoints(dynamodb=dynamodb_local_endpoint), stack_name=f"t{uuid.uuid4().hex[:10]}")
+
+
+@pytest.fixture
+def local_ledger(dynamodb_local_stack: LocalStack) -> Ledger:
+    return Ledger(LedgerStore(settings_for(dynamodb_local_stack)))

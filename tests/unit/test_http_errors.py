@@ -1,0 +1,103 @@
+"""Every error leaves the API as the DESIGN §3 body, with the status its exception deserves."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel, Field
+
+from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, LedgerBusy
+from partnerpoints.http_api import create_http_app
+from partnerpoints_infra.functions import LocalLambdaContext
+
+app = create_http_app()
+
+
+class Body(BaseModel):
+    points: int = Field(gt=0)
+
+
+@app.post("/things")
+def create_thing(body: Body) -> dict[str, int]:
+    return {"points": body.points}
+
+
+@app.get("/raise/<name>")
+def raise_named(name: str) -> dict[str, str]:
+    errors: dict[str, Exception] = {
+        "insufficient": InsufficientPoints(
+            "m has 3 available points; this spend needs 5", [{"available": 3}]
+        ),
+        "conflict": ConflictingEntry("entry e already exists with different contents"),
+        "busy": LedgerBusy("retry later"),
+        "bug": KeyError("secret internals"),
+    }
+    raise errors[name]
+
+
+def call(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "http": {"method": method, "path": path, "sourceIp": "192.0.2.1"},
+            "stage": "$default",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+    context = LocalLambdaContext(
+        function_name="Test", memory_limit_in_mb=128, timeout_seconds=3, region="us-east-1"
+    )
+    return app.resolve(event, context)  # type: ignore[arg-type]
+
+
+def error_of(response: dict[str, Any]) -> dict[str, Any]:
+    body = json.loads(response["body"])
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    return body["error"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "code"),
+    [
+        ("insufficient", 409, "insufficient_points"),
+        ("conflict", 409, "conflicting_entry"),
+        ("busy", 503, "ledger_busy"),
+        ("bug", 500, "internal_error"),
+    ],
+)
+def test_domain_errors_map_to_status_and_code(name: str, status: int, code: str) -> None:
+    response = call("GET", f"/raise/{name}")
+    assert response["statusCode"] == status
+    assert error_of(response)["code"] == code
+
+
+def test_unexpected_errors_reveal_nothing() -> None:
+    response = call("GET", "/raise/bug")
+    assert "secret internals" not in response["body"]
+    assert "Traceback" not in response["body"]
+
+
+def test_busy_tells_the_client_when_to_retry() -> None:
+    assert call("GET", "/raise/busy")["headers"]["Retry-After"] == "1"
+
+
+def test_invalid_fields_are_listed_by_path() -> None:
+    response = call("POST", "/things", json.dumps({"points": -1}))
+    assert response["statusCode"] == 422
+    error = error_of(response)
+    assert error["code"] == "invalid_request"
+    assert [detail["path"] for detail in error["details"]] == ["body.points"]
+
+
+def test_unknown_route_is_a_404_with_the_error_body() -> None:
+    response = call("GET", "/nowhere")
+    assert response["statusCode"] == 404
+    assert error_of(response)["code"] == "route_not_found"

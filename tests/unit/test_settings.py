@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from partnerpoints.settings import Settings
+
+
+def test_settings_come_from_the_environment() -> None:
+    settings = Settings.from_environment(
+        {
+            "AWS_REGION": "eu-west-1",
+            "LEDGER_ENTRIES_TABLE_NAME": "stack-LedgerEntriesTable-1",
+            "ACCOUNT_BALANCES_TABLE_NAME": "stack-AccountBalancesTable-1",
+        }
+    )
+    assert settings.region == "eu-west-1"
+    assert settings.ledger_entries_table_name == "stack-LedgerEntriesTable-1"
+    assert settings.dynamodb_endpoint_url is None
+
+
+def test_a_missing_table_name_is_a_clear_startup_error() -> None:
+    with pytest.raises(ValidationError, match="ledger_entries_table_name"):
+        Settings.from_environment({"AWS_REGION": "eu-west-1", "ACCOUNT_BALANCES_TABLE_NAME": "abc"})
