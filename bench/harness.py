@@ -1,0 +1,112 @@
+"""Measuring tools for bench/: DynamoDB request and capacity counts, and cold import times.
+
+Figures only; nothing here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+
+# Operations that accept ReturnConsumedCapacity.
+_CAPACITY_OPERATIONS = {
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "BatchGetItem",
+    "BatchWriteItem",
+    "TransactGetItems",
+    "TransactWriteItems",
+}
+_WRITE_OPERATIONS = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+@dataclass
+class DynamoDBMeter:
+    """What DynamoDB was asked and what it said it consumed, as reported in ConsumedCapacity."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.read_units = self.write_units = 0.0
+
+    def _ask_for_capacity(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name in _CAPACITY_OPERATIONS:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def _record(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        self.requests[model.name] += 1
+        consumed = parsed.get("ConsumedCapacity") or []
+        for entry in consumed if isinstance(consumed, list) else [consumed]:
+            units = float(entry.get("CapacityUnits", 0.0))
+            if model.name in _WRITE_OPERATIONS:
+                self.write_units += units
+            else:
+                self.read_units += units
+
+
+@contextmanager
+def metered_dynamodb() -> Iterator[DynamoDBMeter]:
+    """Hook every botocore client created inside the block (boto3's and PynamoDB's alike)."""
+    meter = DynamoDBMeter()
+    original = botocore.session.Session.create_client
+
+    def create_client(self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("provide-client-params.dynamodb.*", meter._ask_for_capacity)
+            client.meta.events.register("after-call.dynamodb.*", meter._record)
+        return client
+
+    botocore.session.Session.create_client = create_client
+    try:
+        yield meter
+    finally:
+        botocore.session.Session.create_client = original
+
+
+_IMPORT_PROBE = """
+import sys, time
+sys.path[:0] = {paths!r}
+started = time.perf_counter()
+import {module}
+print(time.perf_counter() - started)
+"""
+
+
+def cold_import_seconds(module: str, paths: list[str], env: dict[str, str], runs: int) -> float:
+    """Median time to import `module` in a fresh interpreter (bytecode already compiled)."""
+    samples = []
+    for _ in range(runs):
+        output = subprocess.run(
+            [sys.executable, "-c", _IMPORT_PROBE.format(paths=paths, module=module)],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        samples.append(float(output.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def write_json(path: str, data: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")

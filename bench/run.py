@@ -1,0 +1,149 @@
+"""`make bench`: DynamoDB requests and capacity units per ledger operation, and each function's cold
+import time against a bare `import boto3`. Prints a table and writes bench/results/latest.json.
+
+Capacity comes from DynamoDB Local's ConsumedCapacity (it charges as DynamoDB does: a transactional
+write costs two units per KB per item); latencies on this machine are shown for orientation only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from moto import mock_aws
+
+from harness import DynamoDBMeter, cold_import_seconds, metered_dynamodb, write_json
+from partnerpoints_infra.dynamodb_local import dynamodb_local
+from partnerpoints_infra.functions import function_specs
+from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+from partnerpoints_infra.template import PROJECT_ROOT
+
+
+def measure(meter: DynamoDBMeter, runs: int, operation: Callable[[int], Any]) -> dict[str, float]:
+    meter.reset()
+    latencies = []
+    for i in range(runs):
+        started = time.perf_counter()
+        operation(i)
+        latencies.append(time.perf_counter() - started)
+    return {
+        "requests": sum(meter.requests.values()) / runs,
+        "read_units": meter.read_units / runs,
+        "write_units": meter.write_units / runs,
+        "median_ms": statistics.median(latencies) * 1000,
+    }
+
+
+def ledger_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
+    from partnerpoints.dal.ledger_store import LedgerStore
+    from partnerpoints.exceptions import InsufficientPoints
+    from partnerpoints.logic.ledger import Ledger
+    from partnerpoints.models.ledger import Account, EntryKind, Posting
+    from partnerpoints.settings import Settings
+
+    def posting(entry_id: str, kind: EntryKind, points: int, member: str = "bench") -> Posting:
+        return Posting(
+            entry_id=entry_id,
+            member_id=member,
+            account=Account.MAIN,
+            kind=kind,
+            points=points,
+            reference="bench",
+        )
+
+    def refused_spend(i: int) -> None:
+        try:
+            ledger.post(posting(f"overdraft#{i}", EntryKind.SPEND, -(10**9)))
+        except InsufficientPoints:
+            return
+        raise AssertionError("an overdraft went through")
+
+    with metered_dynamodb() as meter:
+        environ = {
+            **stack.environment(),
+            "AWS_REGION": stack.endpoints.region,
+            "DYNAMODB_ENDPOINT_URL": stack.endpoints.dynamodb or "",
+        }
+        ledger = Ledger(LedgerStore(Settings.from_environment(environ)))
+        ledger.post(posting("warm-up", EntryKind.ADJUSTMENT, 1, member="warm"))
+        ledger.balances("warm")
+        return {
+            "post credit (new entry)": measure(
+                meter, runs, lambda i: ledger.post(posting(f"credit#{i}", EntryKind.ADJUSTMENT, 100))
+            ),
+            "post spend (guarded)": measure(
+                meter, runs, lambda i: ledger.post(posting(f"spend#{i}", EntryKind.SPEND, -10))
+            ),
+            "post duplicate (retry)": measure(
+                meter, runs, lambda i: ledger.post(posting(f"credit#{i}", EntryKind.ADJUSTMENT, 100))
+            ),
+            "post refused (overdraft)": measure(meter, runs, refused_spend),
+            "read balances": measure(meter, runs, lambda _: ledger.balances("bench")),
+            "history page of 20": measure(
+                meter, runs, lambda _: ledger.history("bench", Account.MAIN, limit=20)
+            ),
+        }
+
+
+def import_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
+    layer = str(PROJECT_ROOT / "layers" / "core")
+    baseline = cold_import_seconds("boto3", [], {}, runs)
+    figures = {"import boto3 (baseline)": {"seconds": baseline, "ratio": 1.0}}
+    for logical_id, spec in sorted(function_specs(stack).items()):
+        # As Lambda runs it: its template environment, tracing on (X-Ray patches boto3 at import).
+        env = {
+            **stack.function_environment(logical_id),
+            "AWS_LAMBDA_FUNCTION_NAME": logical_id,
+            "POWERTOOLS_TRACE_DISABLED": "false",
+        }
+        seconds = cold_import_seconds(spec.module, [str(spec.code_dir), layer], env, runs)
+        figures[f"{logical_id} ({spec.code_dir.name}/{spec.module}.py)"] = {
+            "seconds": seconds,
+            "ratio": seconds / baseline,
+        }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=50, help="repetitions per ledger operation")
+    parser.add_argument("--import-runs", type=int, default=7, help="fresh interpreters per import figure")
+    parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "latest.json"))
+    args = parser.parse_args()
+
+    with dynamodb_local() as endpoint, mock_aws():
+        stack = provision(Endpoints(dynamodb=endpoint), stack_name="bench")
+        ledger = ledger_figures(stack, args.runs)
+        imports = import_figures(stack, args.import_runs)
+
+    print(f"\nLedger on DynamoDB Local, mean per operation over {args.runs} runs")
+    print(f"{'operation':<28}{'requests':>9}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
+    for name, row in ledger.items():
+        print(
+            f"{name:<28}{row['requests']:>9.1f}{row['read_units']:>7.1f}{row['write_units']:>7.1f}"
+            f"{row['median_ms']:>11.1f}"
+        )
+    print(f"\nCold import in a fresh interpreter, median of {args.import_runs}")
+    print(f"{'module':<48}{'ms':>8}{'x boto3':>9}")
+    for name, row in imports.items():
+        print(f"{name:<48}{row['seconds'] * 1000:>8.1f}{row['ratio']:>9.2f}")
+    write_json(args.out, {"ledger": ledger, "imports": imports, "python": sys.version.split()[0]})
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
