@@ -1,12 +1,12 @@
 # Every target bootstraps what it needs: a fresh clone runs `make test` or `make demo` as its only command.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DYNAMODB_LOCAL := infra/node_modules/.installed
 TRANSLATED := .aws-sam/translated.json
 
-.PHONY: help bootstrap demo test lint typecheck template-check unit integration e2e bench clean
+.PHONY: help bootstrap demo test pytest lint typecheck template-check unit integration e2e bench clean
 
 help:
 	@echo "make demo    run the main job on the embedded local stack"
@@ -42,7 +42,9 @@ template-check: $(INSTALLED)
 	$(BIN)/partnerpoints translate $(TRANSLATED)
 	$(BIN)/cfn-lint $(TRANSLATED)
 
-test: bootstrap lint typecheck template-check
+test: lint typecheck template-check pytest
+
+pytest: bootstrap
 	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider
 
 unit: $(INSTALLED)
@@ -58,4 +60,4 @@ bench: bootstrap
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage bench/results infra/node_modules
+	rm -rf $(VENV) .venv-* .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage bench/results infra/node_modules
