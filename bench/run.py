@@ -73,12 +73,7 @@ def ledger_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
         raise AssertionError("an overdraft went through")
 
     with metered_dynamodb() as meter:
-        environ = {
-            **stack.environment(),
-            "AWS_REGION": stack.endpoints.region,
-            "DYNAMODB_ENDPOINT_URL": stack.endpoints.dynamodb or "",
-        }
-        ledger = Ledger(LedgerStore(Settings.from_environment(environ)))
+        ledger = Ledger(LedgerStore(Settings.from_environment(stack.runtime_environment())))
         ledger.post(posting("warm-up", EntryKind.ADJUSTMENT, 1, member="warm"))
         ledger.balances("warm")
         return {
@@ -106,7 +101,7 @@ def import_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
     for logical_id, spec in sorted(function_specs(stack).items()):
         # As Lambda runs it: its template environment, tracing on (X-Ray patches boto3 at import).
         env = {
-            **stack.function_environment(logical_id),
+            **stack.runtime_environment(logical_id),
             "AWS_LAMBDA_FUNCTION_NAME": logical_id,
             "POWERTOOLS_TRACE_DISABLED": "false",
         }

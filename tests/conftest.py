@@ -31,10 +31,7 @@ from partnerpoints_infra.provision import Endpoints, LocalStack, provision
 
 
 def settings_for(stack: LocalStack) -> Settings:
-    environ = {**stack.environment(), "AWS_REGION": stack.endpoints.region}
-    if stack.endpoints.dynamodb:
-        environ["DYNAMODB_ENDPOINT_URL"] = stack.endpoints.dynamodb
-    return Settings.from_environment(environ)
+    return Settings.from_environment(stack.runtime_environment())
 
 
 @pytest.fixture

@@ -42,10 +42,7 @@ def run_story(stack: LocalStack) -> bool:
     from partnerpoints.models.ledger import Account, EntryKind, Posting
     from partnerpoints.settings import Settings
 
-    environ = {**stack.environment(), "AWS_REGION": stack.endpoints.region}
-    if stack.endpoints.dynamodb:
-        environ["DYNAMODB_ENDPOINT_URL"] = stack.endpoints.dynamodb
-    ledger = Ledger(LedgerStore(Settings.from_environment(environ)))
+    ledger = Ledger(LedgerStore(Settings.from_environment(stack.runtime_environment())))
     backend = (
         f"DynamoDB Local at {stack.endpoints.dynamodb}" if stack.endpoints.dynamodb else "moto (in memory)"
     )

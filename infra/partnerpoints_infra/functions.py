@@ -106,13 +106,7 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 def invoke(stack: LocalStack, logical_id: str, event: dict[str, Any]) -> Any:
     """Run one function's handler with its template environment and a fresh Lambda context."""
     spec = function_specs(stack)[logical_id]
-    variables = {
-        **stack.function_environment(logical_id),
-        "AWS_REGION": stack.endpoints.region,
-        "AWS_LAMBDA_FUNCTION_NAME": logical_id,
-    }
-    if stack.endpoints.dynamodb:
-        variables["DYNAMODB_ENDPOINT_URL"] = stack.endpoints.dynamodb
+    variables = {**stack.runtime_environment(logical_id), "AWS_LAMBDA_FUNCTION_NAME": logical_id}
     with _environment(variables):
         handler: Handler = getattr(_load_module(spec), spec.handler)
         context = LocalLambdaContext(

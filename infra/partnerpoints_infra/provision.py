@@ -135,6 +135,15 @@ class LocalStack:
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         return {name: self.resolve(value) for name, value in variables.items()}
 
+    def runtime_environment(self, logical_id: str | None = None) -> dict[str, str]:
+        """What code running on this stack sees: one function's variables (or the Globals ones when
+        no function is named), plus the region and, for DynamoDB Local, its endpoint."""
+        variables = self.function_environment(logical_id) if logical_id else self.environment()
+        variables["AWS_REGION"] = self.endpoints.region
+        if self.endpoints.dynamodb:
+            variables["DYNAMODB_ENDPOINT_URL"] = self.endpoints.dynamodb
+        return variables
+
     def table_name(self, logical_id: str) -> str:
         return self.resources[logical_id].ref
 

@@ -7,7 +7,15 @@ from datetime import datetime
 from functools import cache
 
 from partnerpoints.dal.ledger_store import LedgerStore
-from partnerpoints.models.ledger import Account, Balance, HistoryPage, LedgerEntry, Posting, PostResult
+from partnerpoints.models.ledger import (
+    Account,
+    Balance,
+    HistoryPage,
+    LedgerEntry,
+    Posting,
+    PostResult,
+    effect_of,
+)
 from partnerpoints.settings import get_settings
 
 MAX_HISTORY_PAGE = 100
@@ -17,7 +25,7 @@ def fold_entries(member_id: str, account: Account, entries: Iterable[LedgerEntry
     """The balance an account must have given its entries (invariant 1: balance = sum of entries)."""
     available = pending = lifetime_earned = 0
     for entry in entries:
-        effect = Posting.model_validate(entry.model_dump(exclude={"posted_at"})).effect()
+        effect = effect_of(entry.kind, entry.points)
         available += effect.available
         pending += effect.pending
         lifetime_earned += effect.lifetime_earned

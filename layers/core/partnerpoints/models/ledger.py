@@ -80,6 +80,16 @@ KIND_RULES: dict[EntryKind, KindRule] = {
 }
 
 
+def effect_of(kind: EntryKind, points: int) -> Effect:
+    """What `points` of `kind` do to an account, by the rule table above."""
+    rule = KIND_RULES[kind]
+    available, pending, lifetime = (coefficient * points for coefficient in rule.coefficients)
+    deltas = {Bucket.AVAILABLE: available, Bucket.PENDING: pending}
+    # A guard only matters when this entry lowers the guarded bucket.
+    guard = rule.guard if rule.guard is not None and deltas[rule.guard] < 0 else None
+    return Effect(available=available, pending=pending, lifetime_earned=lifetime, guard=guard)
+
+
 class Posting(BaseModel):
     """One business event to post. `points` is signed: credits positive, debits negative."""
 
@@ -108,12 +118,7 @@ class Posting(BaseModel):
         return self
 
     def effect(self) -> Effect:
-        rule = KIND_RULES[self.kind]
-        available, pending, lifetime = (coefficient * self.points for coefficient in rule.coefficients)
-        deltas = {Bucket.AVAILABLE: available, Bucket.PENDING: pending}
-        # A guard only matters when this entry lowers the guarded bucket.
-        guard = rule.guard if rule.guard is not None and deltas[rule.guard] < 0 else None
-        return Effect(available=available, pending=pending, lifetime_earned=lifetime, guard=guard)
+        return effect_of(self.kind, self.points)
 
     def same_event_as(self, entry: LedgerEntry) -> bool:
         """Whether a stored entry records this very event (what a retry must match to be a duplicate)."""
