@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, LocalStack
-from partnerpoints_infra.template import PROJECT_ROOT, resources_of_type
+from partnerpoints_infra.template import resources_of_type
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -29,18 +29,32 @@ class FunctionSpec:
     handler: str
     memory_mb: int
     timeout_seconds: int
+    layer_dirs: tuple[Path, ...] = ()
+
+    @property
+    def handler_path(self) -> str:
+        return f"{self.module}.{self.handler}"
 
 
 def function_specs(stack: LocalStack) -> dict[str, FunctionSpec]:
     """Every AWS::Serverless::Function of the SAM template, with Globals applied."""
     globals_ = stack.sam_template.get("Globals", {}).get("Function", {})
+    root = stack.template_path.parent
+    layers = resources_of_type(stack.sam_template, "AWS::Serverless::LayerVersion")
     specs = {}
     for logical_id, resource in resources_of_type(stack.sam_template, "AWS::Serverless::Function").items():
         properties = {**globals_, **resource["Properties"]}
         module, handler = properties["Handler"].rsplit(".", 1)
+        # Only this template's own layers have local code; a layer given by ARN is not emulated.
+        layer_dirs = tuple(
+            root / layers[layer["Ref"]]["Properties"]["ContentUri"]
+            for layer in properties.get("Layers", [])
+            if isinstance(layer, dict) and layer.get("Ref") in layers
+        )
         specs[logical_id] = FunctionSpec(
             logical_id=logical_id,
-            code_dir=PROJECT_ROOT / properties["CodeUri"],
+            code_dir=root / properties["CodeUri"],
+            layer_dirs=layer_dirs,
             module=module,
             handler=handler,
             memory_mb=int(properties.get("MemorySize", 128)),

@@ -11,12 +11,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
 
-from partnerpoints_infra.template import Template, load_sam_template, resources_of_type, translate_template
+from partnerpoints_infra.template import (
+    TEMPLATE_PATH,
+    Template,
+    load_sam_template,
+    resources_of_type,
+    translate_template,
+)
 
 LOCAL_ACCOUNT_ID = "123456789012"
 DEFAULT_STACK_NAME = "partnerpoints-local"
@@ -63,6 +70,7 @@ class LocalStack:
     sam_template: Template
     template: Template
     resources: dict[str, PhysicalResource]
+    template_path: Path = TEMPLATE_PATH
 
     def pseudo_parameters(self) -> dict[str, str]:
         return {
@@ -185,12 +193,19 @@ def provision(
     endpoints: Endpoints | None = None,
     stack_name: str = DEFAULT_STACK_NAME,
     session: boto3.session.Session | None = None,
+    template_path: Path = TEMPLATE_PATH,
 ) -> LocalStack:
-    """Create every table, bucket and queue of template.yaml and return how to reach them."""
+    """Create every table, bucket and queue of the template and return how to reach them."""
     endpoints = endpoints or Endpoints()
     session = session or _shared_session()
-    template = translate_template()
+    template = translate_template(template_path)
     resources: dict[str, PhysicalResource] = {}
+
+    # Functions keep their logical id as their name locally, so `--function-name StatementsFunction`
+    # works as it does with `sam local`.
+    for logical_id in resources_of_type(template, "AWS::Lambda::Function"):
+        arn = f"arn:aws:lambda:{endpoints.region}:{LOCAL_ACCOUNT_ID}:function:{logical_id}"
+        resources[logical_id] = PhysicalResource(ref=logical_id, attributes={"Arn": arn})
 
     dynamodb = session.client("dynamodb", region_name=endpoints.region, endpoint_url=endpoints.dynamodb)
     for logical_id, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():
@@ -229,7 +244,8 @@ def provision(
     return LocalStack(
         stack_name=stack_name,
         endpoints=endpoints,
-        sam_template=load_sam_template(),
+        sam_template=load_sam_template(template_path),
         template=template,
         resources=resources,
+        template_path=template_path,
     )

@@ -38,3 +38,9 @@ class LedgerBusy(PartnerPointsError):
     """Concurrent transactions kept colliding on one account; the caller may retry."""
 
     code = "ledger_busy"
+
+
+class NotYourAccount(PartnerPointsError):
+    """A member token asked for another member's accounts."""
+
+    code = "forbidden"

@@ -12,12 +12,14 @@ from partnerpoints.exceptions import (
     InsufficientPoints,
     InvalidCursor,
     LedgerBusy,
+    NotYourAccount,
     PartnerPointsError,
 )
 from partnerpoints.observability import logger
 
 STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
     InvalidCursor: 400,
+    NotYourAccount: 403,
     InsufficientPoints: 409,
     ConflictingEntry: 409,
     LedgerBusy: 503,

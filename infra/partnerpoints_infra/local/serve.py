@@ -1,0 +1,243 @@
+"""`partnerpoints local serve`: the whole template on one machine.
+
+    backends (moto server, or DynamoDB Local + moto)  <- provision(template)  -> LocalStack
+    FunctionPool (one process per execution environment, each with its template environment)
+      <- HttpGateway   (every HttpApi route, payload 2.0, JWT and IAM authorizers)   on --port
+      <- LambdaApi     (the Lambda Invoke API)                                       on --lambda-port
+      <- StreamPump    (each DynamoDB stream event source mapping)
+      <- Scheduler     (each schedule)
+    BucketMirror (objects of the template's buckets -> files under --state-dir)
+
+A running stack describes itself in <state-dir>/stack.json, which `partnerpoints local invoke` and the
+tests read to find it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import boto3
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from partnerpoints_infra.functions import function_specs
+from partnerpoints_infra.local.backends import backends
+from partnerpoints_infra.local.bucket_mirror import BucketMirror
+from partnerpoints_infra.local.function_pool import FunctionPool, InvocationResult, Printer, console_printer
+from partnerpoints_infra.local.http_gateway import HttpGateway
+from partnerpoints_infra.local.lambda_api import LambdaApi
+from partnerpoints_infra.local.schedules import Scheduler, schedules_of
+from partnerpoints_infra.local.stream_pump import AwsClients, StreamPump, stream_mappings
+from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, Endpoints, LocalStack, provision
+from partnerpoints_infra.template import TEMPLATE_PATH, resources_of_type
+
+DEFAULT_STATE_DIR = Path(".local")
+STATE_FILE = "stack.json"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# Passed through from the developer's shell; everything else a function sees comes from the template.
+_INHERITED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "SYSTEMROOT",
+    "VIRTUAL_ENV",
+    "COVERAGE_PROCESS_START",
+)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 3000
+    lambda_port: int = 3001
+    use_dynamodb_local: bool = False
+    state_dir: Path = DEFAULT_STATE_DIR
+    template_path: Path = TEMPLATE_PATH
+
+
+def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[str, str]:
+    """What Lambda sets in a function's environment, with the template's variables resolved locally."""
+    endpoints = stack.endpoints
+    variables = {key: os.environ[key] for key in _INHERITED if key in os.environ}
+    variables.update(LOCAL_CREDENTIALS)
+    variables.update(
+        {
+            "AWS_REGION": endpoints.region,
+            "AWS_DEFAULT_REGION": endpoints.region,
+            "AWS_LAMBDA_FUNCTION_NAME": name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec_memory),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "TZ": "UTC",
+            # No X-Ray daemon runs locally; Tracer would only complain about it.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    for service, url in (("DYNAMODB", endpoints.dynamodb), ("S3", endpoints.s3), ("SQS", endpoints.sqs)):
+        if url:
+            variables[f"AWS_ENDPOINT_URL_{service}"] = url
+    variables.update(stack.runtime_environment(name))
+    return variables
+
+
+def _serve(app: Any, host: str, port: int) -> BaseWSGIServer:
+    server = make_server(host, port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
+    return server
+
+
+@dataclass
+class RunningStack:
+    stack: LocalStack
+    pool: FunctionPool
+    gateway: HttpGateway
+    http_url: str
+    lambda_url: str
+    scheduler: Scheduler
+    pumps: list[StreamPump]
+    mirror: BucketMirror
+    state_dir: Path
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "http_url": self.http_url,
+            "lambda_url": self.lambda_url,
+            "region": self.stack.endpoints.region,
+            "dynamodb": self.stack.endpoints.dynamodb,
+            "moto": self.stack.endpoints.s3,
+            "functions": sorted(self.pool.specs),
+            "routes": [f"{route.method} {route.path}" for route in self.gateway.routes],
+            "resources": {logical_id: resource.ref for logical_id, resource in self.stack.resources.items()},
+        }
+
+    def banner(self) -> str:
+        backend = (
+            f"DynamoDB Local at {self.stack.endpoints.dynamodb}, S3 and SQS in moto"
+            if self.stack.endpoints.dynamodb != self.stack.endpoints.s3
+            else f"moto at {self.stack.endpoints.s3}"
+        )
+        lines = [
+            f"Partner Points local stack from {self.stack.template_path.name} ({backend})",
+            f"  HTTP API    {self.http_url}",
+            f"  Lambda API  {self.lambda_url}   (aws lambda invoke --endpoint-url {self.lambda_url} ...)",
+            f"  state       {self.state_dir}/  (buckets mirrored under {self.state_dir}/buckets/)",
+            "Routes:",
+        ]
+        for route in self.gateway.routes:
+            auth = f"jwt:{route.jwt.name}" if route.jwt else "iam" if route.iam else "public"
+            lines.append(f"  {route.method:<7}{route.path:<46}{route.function:<28}{auth}")
+        lines.append("Functions:")
+        for name, spec in sorted(self.pool.specs.items()):
+            lines.append(f"  {name:<32}{spec.memory_mb} MB, {spec.timeout_seconds} s, {spec.handler_path}")
+        for pump in self.pumps:
+            mapping = pump.mapping
+            table = mapping.stream_arn.split("/")[1]
+            lines.append(f"Stream: {table} -> {mapping.function} (batch {mapping.batch_size})")
+        for schedule in self.scheduler.schedules:
+            lines.append(
+                f"Schedule: {schedule.name} {schedule.expression} {schedule.timezone} -> {schedule.function}"
+            )
+        lines.append("Ready. Ctrl-C stops the stack.")
+        return "\n".join(lines)
+
+
+def _queue_urls(stack: LocalStack) -> dict[str, str]:
+    return {
+        resource.attributes["Arn"]: resource.ref
+        for logical_id, resource in stack.resources.items()
+        if logical_id in resources_of_type(stack.template, "AWS::SQS::Queue")
+    }
+
+
+@contextmanager
+def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iterator[RunningStack]:
+    """Start everything, yield it ready, and stop it all (in reverse order) when the block ends."""
+    for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        os.environ.setdefault(name, value)
+    printer = printer or console_printer()
+    with ExitStack() as cleanup:
+        endpoints: Endpoints = cleanup.enter_context(backends(options.use_dynamodb_local))
+        stack = provision(endpoints, template_path=options.template_path)
+        specs = function_specs(stack)
+        environments = {name: lambda_environment(stack, name, spec.memory_mb) for name, spec in specs.items()}
+        pool = FunctionPool(specs, environments, endpoints.region, LOCAL_ACCOUNT_ID, printer)
+        cleanup.callback(pool.close)
+        pool.warm()
+
+        session = boto3.session.Session(region_name=endpoints.region)
+        s3 = session.client("s3", endpoint_url=endpoints.s3)
+        clients = AwsClients(
+            streams=session.client("dynamodbstreams", endpoint_url=endpoints.dynamodb),
+            sqs=session.client("sqs", endpoint_url=endpoints.sqs),
+            queue_urls=_queue_urls(stack),
+        )
+
+        def async_failed(name: str, event: Any, result: InvocationResult) -> None:
+            printer(name, f"asynchronous invocation {result.request_id} failed after its retries")
+
+        gateway = HttpGateway(stack, pool)
+        http_server = _serve(gateway, options.host, options.port)
+        cleanup.callback(http_server.shutdown)
+        lambda_server = _serve(LambdaApi(pool, async_failed), options.host, options.lambda_port)
+        cleanup.callback(lambda_server.shutdown)
+
+        pumps = []
+        for mapping in stream_mappings(stack):
+            if mapping.enabled:
+                pump = StreamPump(mapping, pool, clients, printer)
+                pump.start()
+                cleanup.callback(pump.stop)
+                pumps.append(pump)
+        scheduler = Scheduler(schedules_of(stack), pool, clients, printer)
+        scheduler.start()
+        cleanup.callback(scheduler.stop)
+
+        buckets = {
+            logical_id: stack.resources[logical_id].ref
+            for logical_id in resources_of_type(stack.template, "AWS::S3::Bucket")
+        }
+        mirror = BucketMirror(s3, buckets, options.state_dir / "buckets")
+        mirror.start()
+        cleanup.callback(mirror.stop)
+
+        running = RunningStack(
+            stack=stack,
+            pool=pool,
+            gateway=gateway,
+            http_url=f"http://{options.host}:{http_server.server_port}",
+            lambda_url=f"http://{options.host}:{lambda_server.server_port}",
+            scheduler=scheduler,
+            pumps=pumps,
+            mirror=mirror,
+            state_dir=options.state_dir,
+        )
+        options.state_dir.mkdir(parents=True, exist_ok=True)
+        state_file = options.state_dir / STATE_FILE
+        state_file.write_text(json.dumps(running.describe(), indent=2) + "\n", encoding="utf-8")
+        cleanup.callback(state_file.unlink, missing_ok=True)
+        yield running
+
+
+def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
+    """Run until Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    with running_stack(options) as running:
+        print(running.banner(), file=out, flush=True)
+        while not stopping.wait(0.5):
+            pass
+        print("Stopping the local stack...", file=out, flush=True)
+    print("Stopped.", file=out, flush=True)
+    return 0

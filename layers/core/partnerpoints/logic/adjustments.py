@@ -1,0 +1,33 @@
+"""Manual adjustments: an operator's credit or debit, posted once per adjustment id."""
+
+from __future__ import annotations
+
+from partnerpoints.logic.ledger import Ledger
+from partnerpoints.models.adjustments import AdjustmentRequest
+from partnerpoints.models.ledger import EntryKind, Posting, PostResult
+from partnerpoints.observability import logger
+
+
+def adjust_account(ledger: Ledger, member_id: str, request: AdjustmentRequest, operator: str) -> PostResult:
+    """Post the adjustment; a debit may not take available points below zero. The operator is recorded
+    in the entry's description, so the append-only ledger says who moved the points."""
+    entry_id = f"adjustment#{request.adjustment_id}"
+    posting = Posting(
+        entry_id=entry_id,
+        member_id=member_id,
+        account=request.account,
+        kind=EntryKind.ADJUSTMENT,
+        points=request.points,
+        reference=entry_id,
+        description=f"{request.reason} (by {operator})",
+    )
+    result = ledger.post(posting)
+    logger.info(
+        "adjustment posted",
+        entry_id=entry_id,
+        member_id=member_id,
+        points=request.points,
+        operator=operator,
+        duplicate=result.duplicate,
+    )
+    return result
