@@ -1,0 +1,188 @@
+"""template.yaml served by `partnerpoints local serve`, driven over real HTTP and the Lambda Invoke API,
+on moto and on DynamoDB Local."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.credentials import Credentials
+
+from partnerpoints import __version__
+from partnerpoints_infra.http_client import call
+from partnerpoints_infra.local.authorizers import create_token
+from partnerpoints_infra.local.commands import jwt_authorizers
+from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
+from tests.e2e.conftest import ServedStack
+
+OPERATOR = Credentials("AKIDLOCALOPERATOR", "local-operator-secret")
+EVENTS = sorted((PROJECT_ROOT / "events").glob("*/*.json"))
+
+
+def member_token(member_id: str) -> dict[str, str]:
+    authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
+    return {"authorization": f"Bearer {create_token(authorizer, member_id, [])}"}
+
+
+def new_member() -> str:
+    return f"m-{uuid.uuid4().hex[:12]}"
+
+
+def adjust(
+    stack: ServedStack, member: str, points: int, adjustment_id: str | None = None
+) -> tuple[int, dict[str, Any]]:
+    answer = call(
+        "POST",
+        f"{stack.http_url}/admin/members/{member}/adjustments",
+        {
+            "adjustment_id": adjustment_id or uuid.uuid4().hex,
+            "account": "main",
+            "points": points,
+            "reason": "e2e adjustment",
+        },
+        sign_with=OPERATOR,
+    )
+    return answer.status, answer.json()
+
+
+def test_health_is_served(app_stack: ServedStack) -> None:
+    answer = call("GET", f"{app_stack.http_url}/health")
+    assert answer.status == 200
+    assert answer.json() == {"status": "ok", "version": __version__}
+    assert answer.headers["content-type"] == "application/json"
+
+
+def test_a_route_not_in_the_template_is_404_as_in_aws(app_stack: ServedStack) -> None:
+    answer = call("GET", f"{app_stack.http_url}/no/such/route")
+    assert (answer.status, answer.json()) == (404, {"message": "Not Found"})
+    # The method is part of the route: POST /health is not declared either.
+    assert call("POST", f"{app_stack.http_url}/health", {}).status == 404
+
+
+def test_member_routes_need_a_valid_token(app_stack: ServedStack) -> None:
+    url = f"{app_stack.http_url}/members/alice/balances"
+    assert call("GET", url).status == 401
+    assert call("GET", url, headers={"authorization": "Bearer not-a-jwt"}).status == 401
+    forged = member_token("alice")["authorization"][:-4] + "AAAA"
+    assert call("GET", url, headers={"authorization": forged}).status == 401
+
+
+def test_a_token_printed_by_the_command_is_accepted(app_stack: ServedStack) -> None:
+    printed = subprocess.run(
+        [sys.executable, "-m", "partnerpoints_infra.cli", "local", "token", "carol"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
+    ).stdout.strip()
+    answer = call(
+        "GET", f"{app_stack.http_url}/members/carol/balances", headers={"authorization": f"Bearer {printed}"}
+    )
+    assert answer.status == 200
+    assert answer.json()["member_id"] == "carol"
+
+
+def test_a_member_sees_only_their_own_accounts(app_stack: ServedStack) -> None:
+    answer = call("GET", f"{app_stack.http_url}/members/bob/balances", headers=member_token("alice"))
+    assert answer.status == 403
+    assert answer.json()["error"]["code"] == "forbidden"
+
+
+def test_operator_adjustments_move_points_once(app_stack: ServedStack) -> None:
+    member = new_member()
+    status, first = adjust(app_stack, member, 700, adjustment_id="T-1")
+    assert status == 201
+    assert first["entry"]["description"] == "e2e adjustment (by arn:aws:iam::123456789012:user/local-admin)"
+    status, again = adjust(app_stack, member, 700, adjustment_id="T-1")
+    assert (status, again["duplicate"], again["entry"]) == (200, True, first["entry"])
+    status, refused = adjust(app_stack, member, -5000)
+    assert status == 409
+    assert refused["error"]["code"] == "insufficient_points"
+
+    balances = call(
+        "GET", f"{app_stack.http_url}/members/{member}/balances", headers=member_token(member)
+    ).json()
+    assert balances["accounts"]["main"]["available"] == 700
+
+
+def test_invalid_adjustments_are_422_and_write_nothing(app_stack: ServedStack) -> None:
+    member = new_member()
+    answer = call(
+        "POST",
+        f"{app_stack.http_url}/admin/members/{member}/adjustments",
+        raw=(PROJECT_ROOT / "events/AdminAdjustmentsFunction/post-invalid-body.json").read_bytes(),
+        headers={"content-type": "application/json"},
+    )
+    # The whole event file is not a valid adjustment body: every field is named.
+    assert answer.status == 422
+    paths = {detail["path"] for detail in answer.json()["error"]["details"]}
+    assert {"body.adjustment_id", "body.account", "body.points", "body.reason"} <= paths
+    balances = call(
+        "GET", f"{app_stack.http_url}/members/{member}/balances", headers=member_token(member)
+    ).json()
+    assert balances["accounts"]["main"]["available"] == 0
+
+
+def test_activity_pages_through_every_entry_and_sums_to_the_balance(app_stack: ServedStack) -> None:
+    member = new_member()
+    for points in (100, 250, -50, 300, -75):
+        assert adjust(app_stack, member, points)[0] == 201
+    url = f"{app_stack.http_url}/members/{member}/accounts/main/activity?limit=2"
+    entries, cursor = [], None
+    while True:
+        page = call("GET", url + (f"&cursor={cursor}" if cursor else ""), headers=member_token(member)).json()
+        entries += page["entries"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(entries) == 5
+    assert sum(entry["points"] for entry in entries) == 525
+    assert call("GET", url.replace("limit=2", "limit=0"), headers=member_token(member)).status == 422
+
+
+def test_the_lambda_invoke_api_runs_functions_with_an_event_file(app_stack: ServedStack) -> None:
+    client = app_stack.lambda_client()
+    event = (PROJECT_ROOT / "events/HealthFunction/get-health.json").read_bytes()
+    answer = client.invoke(FunctionName="HealthFunction", Payload=event, LogType="Tail")
+    assert "FunctionError" not in answer
+    assert json.loads(json.loads(answer["Payload"].read())["body"])["status"] == "ok"
+    assert "REPORT RequestId:" in base64.b64decode(answer["LogResult"]).decode()
+    names = {function["FunctionName"] for function in client.list_functions()["Functions"]}
+    assert names == {"HealthFunction", "MemberAccountsFunction", "AdminAdjustmentsFunction"}
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.invoke(FunctionName="NoSuchFunction", Payload=b"{}")
+
+
+@pytest.mark.parametrize("event_file", EVENTS, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_local_invoke_runs_every_event_file_against_the_running_stack(
+    app_stack: ServedStack, event_file: Path
+) -> None:
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "partnerpoints_infra.cli",
+            "local",
+            "invoke",
+            event_file.parent.name,
+            "-e",
+            str(event_file),
+            "--state-dir",
+            str(app_stack.state_dir),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT_ROOT,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "on the running stack" in run.stderr
+    response = json.loads(run.stdout)
+    assert response["statusCode"] < 500
+    assert "START RequestId:" in run.stderr  # the function's log tail
