@@ -1,150 +1,219 @@
-"""`make demo`: build the template's resources locally and run the ledger through a small story.
+"""`make demo`: start the local stack and play the program through its HTTP API and Lambda Invoke API.
 
-Grows with each feature; for now: two members earn, spend, retry and get refunded, and every balance
-is checked against the sum of its entries.
+The scenario grows with every feature. Today: an operator adjusts member accounts over the
+IAM-authorized admin route (a retry, a refused debit and a malformed request included), members read
+their balances and activity with their tokens (and are refused someone else's), a function is invoked
+through the Lambda API with its event file, and every balance is reconciled with the sum of its
+activity. The summary names what is not built yet rather than hiding it.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
 
-from partnerpoints_infra.dynamodb_local import dynamodb_local
-from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+import boto3
+from botocore.credentials import Credentials
 
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+from partnerpoints.logic.ledger import fold_entries
+from partnerpoints.models.ledger import Account, LedgerEntry
+from partnerpoints_infra.http_client import Answer, call
+from partnerpoints_infra.local.authorizers import create_token
+from partnerpoints_infra.local.commands import jwt_authorizers
+from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack
+from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
+
+OPERATOR = Credentials("AKIDDEMOOPERATOR", "demo-operator-secret")
+MEMBERS = ("alice", "bob")
+ADJUSTMENTS = [
+    # member, adjustment id, account, points, reason
+    ("alice", "WELCOME-alice", "main", 1200, "welcome bonus for joining the program"),
+    ("bob", "WELCOME-bob", "main", 800, "welcome bonus for joining the program"),
+    ("alice", "PROMO-LAUNCH-alice", "promo", 250, "launch promotion"),
+    ("alice", "WELCOME-alice", "main", 1200, "the operator's tool retried the welcome bonus"),
+    ("bob", "CORR-77", "main", -300, "correction: duplicate goodwill credit"),
+    ("bob", "CORR-78", "main", -5000, "a correction larger than bob's balance"),
+]
 
 
-@contextmanager
-def local_stack(use_dynamodb_local: bool) -> Iterator[LocalStack]:
-    """moto for everything, or DynamoDB Local for the tables (moto still holds the bucket and queue)."""
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
-    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from moto import mock_aws
+class Progress:
+    """One line per step with the time it took, so a slow step never looks like a hang."""
 
-    with ExitStack() as stack:
-        endpoint = stack.enter_context(dynamodb_local()) if use_dynamodb_local else None
-        stack.enter_context(mock_aws())
-        yield provision(Endpoints(dynamodb=endpoint))
+    def __init__(self, out: TextIO) -> None:
+        self._out = out
+        self._started = time.monotonic()
+
+    def step(self, what: str) -> None:
+        print(f"[{time.monotonic() - self._started:5.1f}s] {what} ...", file=self._out, flush=True)
 
 
-def run_story(stack: LocalStack) -> bool:
-    """Post the story, print balances and history; True when every balance reconciles."""
-    from partnerpoints.dal.ledger_store import LedgerStore
-    from partnerpoints.exceptions import InsufficientPoints
-    from partnerpoints.logic.ledger import Ledger
-    from partnerpoints.models.ledger import Account, EntryKind, Posting
-    from partnerpoints.settings import Settings
+def _log_printer(path: Path) -> Any:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    log = path.open("w", encoding="utf-8")
 
-    ledger = Ledger(LedgerStore(Settings.from_environment(stack.runtime_environment())))
-    backend = (
-        f"DynamoDB Local at {stack.endpoints.dynamodb}" if stack.endpoints.dynamodb else "moto (in memory)"
-    )
-    print(f"Tables from template.yaml in {backend}:")
-    for logical_id in ("LedgerEntriesTable", "AccountBalancesTable", "IdempotencyTable"):
-        print(f"  {logical_id:<22} {stack.table_name(logical_id)}")
-    print()
+    def printer(name: str, line: str) -> None:
+        log.write(f"{name:<24}| {line}\n")
+        log.flush()
 
-    story = [
-        (
-            "alice",
-            Account.MAIN,
-            EntryKind.ACCRUAL_PENDING,
-            420,
-            "order#shop-a#A-1001#pending",
-            "order shop-a/A-1001: 84.00 EUR at 5% = 420 points, pending",
-        ),
-        (
-            "alice",
-            Account.MAIN,
-            EntryKind.ACCRUAL_RELEASE,
-            420,
-            "order#shop-a#A-1001#release",
-            "return window over: 420 points available",
-        ),
-        ("alice", Account.PROMO, EntryKind.PROMO_CREDIT, 250, "promo#WELCOME#alice", "promo code WELCOME"),
-        ("alice", Account.MAIN, EntryKind.SPEND, -300, "spend#shop-b#S-1", "spent 300 points at shop-b"),
-        ("alice", Account.MAIN, EntryKind.SPEND, -300, "spend#shop-b#S-1", "the app retried that spend"),
-        (
-            "alice",
-            Account.MAIN,
-            EntryKind.SPEND,
-            -500,
-            "spend#shop-b#S-2",
-            "tries to spend more than she has",
-        ),
-        (
-            "bob",
-            Account.MAIN,
-            EntryKind.ACCRUAL_PENDING,
-            800,
-            "order#shop-a#B-7#pending",
-            "order shop-a/B-7: 800 points pending",
-        ),
-        ("bob", Account.MAIN, EntryKind.ACCRUAL_RELEASE, 800, "order#shop-a#B-7#release", "released"),
-        ("bob", Account.MAIN, EntryKind.SPEND, -600, "spend#shop-c#S-9", "spent 600 points at shop-c"),
-        (
-            "bob",
-            Account.MAIN,
-            EntryKind.CLAWBACK,
-            -800,
-            "order#shop-a#B-7#refunded",
-            "order refunded after release: clawback, balance goes negative and is shown",
-        ),
-    ]
-    for step, (member, account, kind, points, entry_id, what) in enumerate(story):
-        posting = Posting(
-            entry_id=entry_id,
-            member_id=member,
-            account=account,
-            kind=kind,
-            points=points,
-            reference=entry_id.rsplit("#", 1)[0],
-            description=what,
+    return printer
+
+
+class Scenario:
+    def __init__(self, running: RunningStack, out: TextIO) -> None:
+        self.base = running.http_url
+        self.lambda_url = running.lambda_url
+        self.out = out
+        self.answers: Counter[str] = Counter()
+        self.adjustments: Counter[str] = Counter()
+        authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
+        self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
+
+    def show(self, request: str, answer: Answer, note: str = "") -> None:
+        self.answers[str(answer.status)] += 1
+        print(f"  {request:<58} -> {answer.status} {note}", file=self.out)
+
+    def as_member(self, member: str, path: str) -> Answer:
+        return call("GET", f"{self.base}{path}", headers={"authorization": f"Bearer {self.tokens[member]}"})
+
+    def operator_adjusts(self) -> None:
+        for member, adjustment_id, account, points, reason in ADJUSTMENTS:
+            body = {"adjustment_id": adjustment_id, "account": account, "points": points, "reason": reason}
+            answer = call("POST", f"{self.base}/admin/members/{member}/adjustments", body, sign_with=OPERATOR)
+            outcome = {201: "posted", 200: "duplicate"}.get(answer.status, "refused")
+            self.adjustments[outcome] += 1
+            note = answer.json()["error"]["code"] if answer.status >= 400 else outcome
+            self.show(f"POST adjustment {adjustment_id} {points:+} {account} for {member}", answer, note)
+        answer = call(
+            "POST",
+            f"{self.base}/admin/members/alice/adjustments",
+            {"adjustment_id": "bad id", "account": "savings", "points": "lots"},
+            sign_with=OPERATOR,
         )
-        try:
-            result = ledger.post(posting, now=START + timedelta(hours=step))
-            outcome = "duplicate: first result returned, nothing changed" if result.duplicate else "posted"
-        except InsufficientPoints as refused:
-            outcome = f"refused: {refused.message}"
-        print(f"{member:<6} {kind:<16} {points:>6}  {what}\n{'':<31}-> {outcome}")
+        self.adjustments["invalid"] += 1
+        problems = ", ".join(detail["path"] for detail in answer.json()["error"]["details"])
+        self.show("POST a malformed adjustment", answer, f"invalid: {problems}")
 
-    print()
-    print(f"{'member':<8}{'account':<8}{'available':>10}{'pending':>9}{'lifetime':>10}  sum of entries")
-    reconciled = True
-    for member in ("alice", "bob"):
-        for account, balance in ledger.balances(member).items():
-            rebuilt = ledger.rebuilt_balance(member, account)
-            same = (rebuilt.available, rebuilt.pending, rebuilt.lifetime_earned) == (
-                balance.available,
-                balance.pending,
-                balance.lifetime_earned,
+    def members_read(self) -> None:
+        for member in MEMBERS:
+            answer = self.as_member(member, f"/members/{member}/balances")
+            main = answer.json()["accounts"]["main"]
+            self.show(
+                f"GET /members/{member}/balances as {member}", answer, f"main available {main['available']}"
             )
-            reconciled &= same
-            print(
-                f"{member:<8}{account:<8}{balance.available:>10}{balance.pending:>9}"
-                f"{balance.lifetime_earned:>10}  {'matches' if same else 'MISMATCH'}"
-            )
+        self.show("GET /members/bob/balances as alice", self.as_member("alice", "/members/bob/balances"))
+        self.show(
+            "GET /members/alice/balances without a token", call("GET", f"{self.base}/members/alice/balances")
+        )
+        self.show("GET /no/such/route", call("GET", f"{self.base}/no/such/route"))
 
-    print("\nalice's main account, newest first:")
-    for entry in ledger.history("alice", Account.MAIN, limit=10).entries:
-        print(f"  {entry.posted_at:%Y-%m-%d %H:%M}  {entry.kind:<16}{entry.points:>6}  {entry.entry_id}")
-    print("\nreconciliation:", "every balance equals the sum of its entries" if reconciled else "MISMATCH")
+    def invoke_health(self) -> None:
+        client = boto3.client("lambda", endpoint_url=self.lambda_url, region_name="us-east-1")
+        event = (PROJECT_ROOT / "events/HealthFunction/get-health.json").read_bytes()
+        payload = json.loads(client.invoke(FunctionName="HealthFunction", Payload=event)["Payload"].read())
+        print(
+            f"  Lambda API: HealthFunction with events/HealthFunction/get-health.json -> {payload['body']}",
+            file=self.out,
+        )
+
+    def activity(self, member: str, account: str) -> list[LedgerEntry]:
+        """Every entry of an account, paged through the activity route."""
+        entries: list[LedgerEntry] = []
+        cursor = None
+        while True:
+            query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
+            page = self.as_member(member, f"/members/{member}/accounts/{account}/activity?{query}").json()
+            entries += [LedgerEntry.model_validate(entry) for entry in page["entries"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return entries
+
+    def reconcile(self) -> tuple[bool, int, int]:
+        """Every balance against the sum of its activity; (all match, pending, available)."""
+        print(
+            f"  {'member':<8}{'account':<9}{'available':>10}{'pending':>9}{'entries':>9}  sum of entries",
+            file=self.out,
+        )
+        matches, pending, available = True, 0, 0
+        for member in MEMBERS:
+            accounts = self.as_member(member, f"/members/{member}/balances").json()["accounts"]
+            for account, balance in accounts.items():
+                entries = self.activity(member, account)
+                # The ledger's own rule table folds the entries, so every kind counts as it should.
+                rebuilt = fold_entries(member, Account(account), entries)
+                same = (rebuilt.available, rebuilt.pending, rebuilt.lifetime_earned) == (
+                    balance["available"],
+                    balance["pending"],
+                    balance["lifetime_earned"],
+                )
+                matches &= same
+                pending += balance["pending"]
+                available += balance["available"]
+                figures = f"{balance['available']:>10}{balance['pending']:>9}{len(entries):>9}"
+                print(
+                    f"  {member:<8}{account:<9}{figures}  {'matches' if same else 'MISMATCH'}",
+                    file=self.out,
+                )
+        return matches, pending, available
+
+
+def summary(scenario: Scenario, reconciled: bool, pending: int, available: int, log: Path) -> str:
+    adjustments = scenario.adjustments
+    rows = [
+        ("clicks (total / unique / bot)", "not built yet (issue 4: click tracking)"),
+        ("postbacks (accepted / duplicate / rejected)", "not built yet (issue 5: order postbacks)"),
+        ("orders by status", "not built yet (issue 5)"),
+        (
+            "operator adjustments",
+            f"{adjustments['posted']} posted / {adjustments['duplicate']} duplicate / "
+            f"{adjustments['refused']} refused / {adjustments['invalid']} invalid",
+        ),
+        ("points pending / available", f"{pending} / {available}"),
+        (
+            "HTTP answers by status",
+            ", ".join(f"{status}: {n}" for status, n in sorted(scenario.answers.items())),
+        ),
+        ("statements written", "not built yet (issue 8: nightly statements)"),
+        ("reconciliation", "every balance equals the sum of its entries" if reconciled else "MISMATCH"),
+        ("function logs", str(log)),
+    ]
+    width = max(len(label) for label, _ in rows)
+    return "\n".join(["Summary"] + [f"  {label:<{width}}  {value}" for label, value in rows])
+
+
+def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) -> bool:
+    out = out or sys.stdout
+    progress = Progress(out)
+    log = state_dir / "demo-functions.log"
+    backend = "DynamoDB Local" if use_dynamodb_local else "moto"
+    options = ServeOptions(port=0, lambda_port=0, use_dynamodb_local=use_dynamodb_local, state_dir=state_dir)
+    progress.step(f"starting the local stack from template.yaml on {backend} (tables, functions, routes)")
+    with running_stack(options, printer=_log_printer(log)) as running:
+        print(f"  HTTP API {running.http_url}, Lambda API {running.lambda_url}", file=out)
+        scenario = Scenario(running, out)
+        progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
+        scenario.operator_adjusts()
+        progress.step("members read their balances with their tokens")
+        scenario.members_read()
+        progress.step("a function through the Lambda Invoke API")
+        scenario.invoke_health()
+        progress.step("reconciling every balance with its activity")
+        reconciled, pending, available = scenario.reconcile()
+    print(file=out)
+    print(summary(scenario, reconciled, pending, available, log), file=out)
     return reconciled
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Partner Points demo on the local stack.")
     parser.add_argument("--dynamodb-local", action="store_true", help="keep the tables in AWS DynamoDB Local")
+    parser.add_argument("--state-dir", type=Path, default=Path(".local/demo"))
     args = parser.parse_args(argv)
-    with local_stack(args.dynamodb_local) as stack:
-        return 0 if run_story(stack) else 1
+    return 0 if run(args.dynamodb_local, args.state_dir) else 1
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""The demo as `make demo` runs it: the whole local stack and a story that must reconcile."""
+"""The demo as `make demo` runs it: the local stack started, the scenario played over HTTP, a summary
+that must reconcile. In-process on moto, and as a command with DynamoDB Local."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,24 +13,36 @@ from partnerpoints_infra import cli
 from partnerpoints_infra.template import PROJECT_ROOT
 
 
-def check_story(output: str) -> None:
+def check_scenario(output: str) -> None:
     lines = [" ".join(line.split()) for line in output.splitlines()]
-    assert "alice main 120 0 420 matches" in lines
-    assert "alice promo 250 0 0 matches" in lines
-    assert "bob main -600 0 800 matches" in lines  # a clawback after spending is shown, not hidden
-    assert "-> duplicate: first result returned, nothing changed" in lines
-    assert "-> refused: alice's main account has 120 available points; this spend needs 500" in lines
-    assert lines[-1] == "reconciliation: every balance equals the sum of its entries"
+    assert "POST adjustment WELCOME-alice +1200 main for alice -> 200 duplicate" in lines
+    assert "POST adjustment CORR-78 -5000 main for bob -> 409 insufficient_points" in lines
+    assert "GET /members/bob/balances as alice -> 403" in lines
+    assert "GET /members/alice/balances without a token -> 401" in lines
+    assert "alice main 1200 0 1 matches" in lines
+    assert "bob main 500 0 2 matches" in lines
+    assert "operator adjustments 4 posted / 1 duplicate / 1 refused / 1 invalid" in lines
+    assert "points pending / available 0 / 1950" in lines
+    assert "reconciliation every balance equals the sum of its entries" in lines
 
 
-def test_demo_on_moto(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["demo"]) == 0
-    check_story(capsys.readouterr().out)
+def test_demo_on_moto(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert cli.main(["demo", "--state-dir", str(tmp_path)]) == 0
+    check_scenario(capsys.readouterr().out)
+    assert "START RequestId" in (tmp_path / "demo-functions.log").read_text()
 
 
-def test_demo_on_dynamodb_local_in_its_own_process() -> None:
+def test_demo_on_dynamodb_local_in_its_own_process(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "partnerpoints_infra.cli", "demo", "--dynamodb-local"],
+        [
+            sys.executable,
+            "-m",
+            "partnerpoints_infra.cli",
+            "demo",
+            "--dynamodb-local",
+            "--state-dir",
+            str(tmp_path),
+        ],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
@@ -37,4 +51,4 @@ def test_demo_on_dynamodb_local_in_its_own_process() -> None:
     )
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
-    check_story(run.stdout)
+    check_scenario(run.stdout)
