@@ -5,13 +5,20 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 DYNAMODB_LOCAL := infra/node_modules/.installed
 TRANSLATED := .aws-sam/translated.json
+SAM_VENV := .venv-sam
+SAM_INSTALLED := $(SAM_VENV)/.installed
+SAM := $(SAM_VENV)/bin/sam
+export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help bootstrap demo test pytest lint typecheck template-check unit integration e2e bench clean
+.PHONY: help bootstrap demo serve test pytest lint typecheck template-check unit integration e2e bench build clean
 
 help:
-	@echo "make demo    run the main job on the embedded local stack"
-	@echo "make test    lint, type-check, check the template, run every test with coverage"
-	@echo "make bench   DynamoDB requests/units per ledger operation and cold import times"
+	@echo "make demo               run the main job on the embedded local stack"
+	@echo "make test               lint, type-check, check the template, run every test with coverage"
+	@echo "make serve              the whole template on this machine (ARGS=--dynamodb-local for DynamoDB Local)"
+	@echo "make invoke-FUNCTION    run a function with each of its events/FUNCTION/*.json (EVENT=file for one)"
+	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
+	@echo "make bench              DynamoDB requests/units per ledger operation, cold starts, local stack latency"
 
 # The virtual environment is rebuilt when a pin changes.
 $(INSTALLED): pyproject.toml layers/core/requirements.txt requirements-dev.txt
@@ -27,8 +34,32 @@ $(DYNAMODB_LOCAL): infra/package.json infra/package-lock.json
 
 bootstrap: $(INSTALLED) $(DYNAMODB_LOCAL)
 
-demo: $(INSTALLED)
+demo: bootstrap
 	$(BIN)/partnerpoints demo
+
+serve: bootstrap
+	$(BIN)/partnerpoints local serve $(ARGS)
+
+# Against `make serve` when it runs (it leaves .local/stack.json), else in-process.
+invoke-%: $(INSTALLED)
+	@events="$(or $(EVENT),$(wildcard events/$*/*.json))"; \
+	test -n "$$events" || { echo "no events/$*/*.json: is $* a function of template.yaml?" >&2; exit 2; }; \
+	for event in $$events; do echo "== $* -e $$event" >&2; $(BIN)/partnerpoints local invoke $* -e $$event || exit 1; done
+
+# The SAM CLI pins its own boto3, so it lives in a virtual environment of its own.
+$(SAM_INSTALLED): infra/requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r infra/requirements-sam.txt
+	touch $@
+
+# sam build for the python3.13 runtime needs that interpreter on PATH (pyenv provides it where the
+# system does not); the layer is built for arm64 as the template declares.
+build: $(SAM_INSTALLED)
+	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint
+	PATH="$$(infra/bin/python313-dir):$$PATH" AWS_DEFAULT_REGION=us-east-1 $(SAM) build
+	test -f .aws-sam/build/CoreLayer/python/partnerpoints/__init__.py
+	ls .aws-sam/build/CoreLayer/python/pydantic_core/*-aarch64-linux-gnu.so
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
@@ -60,4 +91,4 @@ bench: bootstrap
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .venv-* .aws-sam .mypy_cache .ruff_cache .pytest_cache .coverage bench/results infra/node_modules
+	rm -rf $(VENV) .venv-* .aws-sam .local .mypy_cache .ruff_cache .pytest_cache .coverage bench/results infra/node_modules

@@ -209,14 +209,16 @@ def test_stream_records_reach_their_function_and_failures_end_in_the_queue(
         return json.loads(messages[0]["Body"]) if messages else None
 
     message = eventually(failure_message)
-    assert eventually(lambda: deliveries("ok-2")) == 1
-    # One delivery plus MaximumRetryAttempts (2) for the failing record; its batch mate is not redone.
+    info = message["DDBStreamBatchInfo"]
+    # One delivery plus MaximumRetryAttempts (2) for the failing record. Retries start at the first
+    # failed record, so ok-1 before it is never redone; ok-2 is redone only if the stream handed it over
+    # in the same batch (after bad-1), and then it is part of the batch sent to the queue.
+    assert eventually(lambda: deliveries("ok-2")) in (1, 3)
     assert deliveries("bad-1") == 3
     assert deliveries("ok-1") == 1
-    info = message["DDBStreamBatchInfo"]
+    assert info["batchSize"] == (2 if deliveries("ok-2") == 3 else 1)
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert message["requestContext"]["approximateInvokeCount"] == 3
-    assert info["batchSize"] == 1
     assert info["streamArn"] == fixture_stack.stack.resources["RecordsTable"].attributes["StreamArn"]
     # The batch info locates the failed record in the stream, as in AWS.
     streams = boto3.client(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import errno
 import json
 import os
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
+from partnerpoints_infra.dynamodb_local import DynamoDBLocalUnavailable
 from partnerpoints_infra.functions import function_specs, invoke
 from partnerpoints_infra.local.authorizers import JwtAuthorizer, create_token
 from partnerpoints_infra.local.http_gateway import routes_of
@@ -168,10 +170,17 @@ def run(args: argparse.Namespace) -> int:
                 state_dir=args.state_dir,
                 template_path=args.template.resolve(),
             )
-            return serve(options)
+            try:
+                return serve(options)
+            except OSError as error:
+                if error.errno != errno.EADDRINUSE:
+                    raise
+                raise CommandError(
+                    f"a port is already in use ({error}): choose others with --port/--lambda-port"
+                ) from error
         if args.action == "invoke":
             return invoke_command(args)
         return token_command(args)
-    except CommandError as error:
+    except (CommandError, DynamoDBLocalUnavailable) as error:
         print(f"partnerpoints local {args.action}: {error}", file=sys.stderr)
         return 2

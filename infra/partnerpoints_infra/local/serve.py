@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -91,7 +92,10 @@ def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[s
 
 
 def _serve(app: Any, host: str, port: int) -> BaseWSGIServer:
-    server = make_server(host, port, app, threaded=True)
+    # Bound here so that a port in use is an OSError to report, not werkzeug's own exit.
+    listening = socket.create_server((host, port))
+    server = make_server(host, port, app, threaded=True, fd=listening.fileno())
+    listening.detach()
     threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
     return server
 
@@ -215,8 +219,8 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
             stack=stack,
             pool=pool,
             gateway=gateway,
-            http_url=f"http://{options.host}:{http_server.server_port}",
-            lambda_url=f"http://{options.host}:{lambda_server.server_port}",
+            http_url=f"http://{options.host}:{http_server.port}",
+            lambda_url=f"http://{options.host}:{lambda_server.port}",
             scheduler=scheduler,
             pumps=pumps,
             mirror=mirror,

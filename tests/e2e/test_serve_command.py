@@ -1,0 +1,60 @@
+"""`partnerpoints local serve` as a developer uses it: a banner when ready, a clean stop on Ctrl-C,
+a clear answer when its port is taken."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+from partnerpoints_infra.http_client import call
+from partnerpoints_infra.template import PROJECT_ROOT
+from tests.e2e.conftest import start_served_stack
+
+
+def test_serve_prints_what_it_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    served = start_served_stack(tmp_path)
+    try:
+        assert call("GET", f"{served.http_url}/health").status == 200
+        port = urlparse(served.http_url).port
+        second = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "partnerpoints_infra.cli",
+                "local",
+                "serve",
+                "--port",
+                str(port),
+                "--lambda-port",
+                "0",
+                "--state-dir",
+                str(tmp_path / "second"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+            cwd=PROJECT_ROOT,
+        )
+        assert second.returncode == 2
+        assert "already in use" in second.stderr
+        assert "Traceback" not in second.stderr
+    finally:
+        output = served.stop()
+    assert served.process.returncode == 0
+    assert f"HTTP API    {served.http_url}" in output
+    assert "GET    /members/{member_id}/balances" in output
+    assert "Ready. Ctrl-C stops the stack." in output
+    assert output.rstrip().endswith("Stopped.")
+    assert "HealthFunction          | START RequestId:" in output  # logs prefixed by the function
+    assert not (tmp_path / "stack.json").exists()
+    described = served.described
+    assert json.dumps(described)  # what stack.json said while it ran
+    assert set(described["functions"]) == {
+        "HealthFunction",
+        "MemberAccountsFunction",
+        "AdminAdjustmentsFunction",
+    }

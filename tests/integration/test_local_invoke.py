@@ -1,0 +1,76 @@
+"""`partnerpoints local invoke` with no stack running: every file in events/ runs in-process, on the
+template's tables in moto, and answers as its case says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from partnerpoints_infra import cli
+from partnerpoints_infra.template import PROJECT_ROOT
+
+# The answer each event file's case stands for; a new event file must say what it expects here.
+EXPECTED_STATUS = {
+    "HealthFunction/get-health.json": 200,
+    "MemberAccountsFunction/get-balances.json": 200,
+    "MemberAccountsFunction/get-balances-of-another-member.json": 403,
+    "MemberAccountsFunction/get-activity.json": 200,
+    "MemberAccountsFunction/get-activity-invalid-limit.json": 422,
+    "AdminAdjustmentsFunction/post-credit.json": 201,
+    "AdminAdjustmentsFunction/post-debit-beyond-balance.json": 409,
+    "AdminAdjustmentsFunction/post-invalid-body.json": 422,
+}
+EVENT_FILES = sorted((PROJECT_ROOT / "events").glob("*/*.json"))
+
+
+def test_every_event_file_has_an_expected_answer() -> None:
+    found = {f"{path.parent.name}/{path.name}" for path in EVENT_FILES}
+    assert found == set(EXPECTED_STATUS)
+
+
+@pytest.mark.parametrize("event_file", EVENT_FILES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_local_invoke_in_process(
+    event_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = cli.main(
+        ["local", "invoke", event_file.parent.name, "-e", str(event_file), "--state-dir", str(tmp_path)]
+    )
+    out, err = capsys.readouterr()
+    assert status == 0
+    assert "in-process" in err
+    response = json.loads(out)  # stdout is the response alone; logs went to stderr
+    assert response["statusCode"] == EXPECTED_STATUS[f"{event_file.parent.name}/{event_file.name}"]
+
+
+def test_local_invoke_explains_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = [
+        "local",
+        "invoke",
+        "HealthFunction",
+        "-e",
+        str(tmp_path / "none.json"),
+        "--state-dir",
+        str(tmp_path),
+    ]
+    assert cli.main(missing) == 2
+    assert "no event file" in capsys.readouterr().err
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert (
+        cli.main(["local", "invoke", "HealthFunction", "-e", str(broken), "--state-dir", str(tmp_path)]) == 2
+    )
+    assert "is not JSON" in capsys.readouterr().err
+
+    event = str(PROJECT_ROOT / "events/HealthFunction/get-health.json")
+    assert cli.main(["local", "invoke", "NoSuchFunction", "-e", event, "--state-dir", str(tmp_path)]) == 2
+    assert "NoSuchFunction is not a function of template.yaml" in capsys.readouterr().err
+
+
+def test_local_token_names_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["local", "token", "alice", "--authorizer", "Nope"]) == 2
+    assert "no JWT authorizer 'Nope'" in capsys.readouterr().err
+    assert cli.main(["local", "token", "alice", "--scope", "read"]) == 0
+    assert capsys.readouterr().out.count(".") == 2  # header.claims.signature
