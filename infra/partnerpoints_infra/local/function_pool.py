@@ -109,7 +109,7 @@ class _Environment:
             self.process.stdin.flush()
             answer = self._results.get(timeout=timeout_seconds)
         except (queue.Empty, BrokenPipeError):
-            self.stop()
+            self.stop(graceful=False)
             message = f"{request_id} Task timed out after {timeout_seconds:.2f} seconds"
             self._printer(self.spec.logical_id, message)
             logs.append(message)
@@ -120,7 +120,14 @@ class _Environment:
         self._current = None
         return InvocationResult(request_id, answer["payload"], None if answer["ok"] else "Unhandled", logs)
 
-    def stop(self) -> None:
+    def stop(self, graceful: bool = True) -> None:
+        """End the environment; gracefully means closing its input so that it exits on its own."""
+        if graceful and self.alive and self.process.stdin is not None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
         if self.alive:
             self.process.kill()
         self.process.wait()

@@ -43,16 +43,8 @@ DEFAULT_STATE_DIR = Path(".local")
 STATE_FILE = "stack.json"
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 # Passed through from the developer's shell; everything else a function sees comes from the template.
-_INHERITED = (
-    "PATH",
-    "HOME",
-    "LANG",
-    "LC_ALL",
-    "TMPDIR",
-    "SYSTEMROOT",
-    "VIRTUAL_ENV",
-    "COVERAGE_PROCESS_START",
-)
+# (COVERAGE_PROCESS_CONFIG lets the test suite's coverage follow functions into their processes.)
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "COVERAGE_PROCESS_CONFIG")
 
 
 @dataclass(frozen=True)
