@@ -11,7 +11,9 @@ import argparse
 import os
 import statistics
 import sys
+import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,13 +26,18 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import boto3
 from moto import mock_aws
 
 from harness import DynamoDBMeter, cold_import_seconds, metered_dynamodb, write_json
 from partnerpoints_infra.dynamodb_local import dynamodb_local
 from partnerpoints_infra.functions import function_specs
+from partnerpoints_infra.http_client import call
+from partnerpoints_infra.local.authorizers import create_token
+from partnerpoints_infra.local.commands import jwt_authorizers
+from partnerpoints_infra.local.serve import ServeOptions, running_stack
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
-from partnerpoints_infra.template import PROJECT_ROOT
+from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
 
 
 def measure(meter: DynamoDBMeter, runs: int, operation: Callable[[int], Any]) -> dict[str, float]:
@@ -113,10 +120,63 @@ def import_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
     return figures
 
 
+def _median_ms(operation: Callable[[], Any], runs: int) -> float:
+    latencies = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        operation()
+        latencies.append((time.perf_counter() - started) * 1000)
+    return statistics.median(latencies)
+
+
+def local_stack_figures(runs: int) -> dict[str, float]:
+    """The local stack on moto: start-up, HTTP round trips through the gateway to a warm function, and
+    how long a stream record takes to reach its function (the fixture template's recorder)."""
+    printer = lambda name, line: None  # noqa: E731 - function logs are not part of the figures
+    figures: dict[str, float] = {}
+    started = time.perf_counter()
+    options = ServeOptions(port=0, lambda_port=0, state_dir=Path(tempfile.mkdtemp()))
+    with running_stack(options, printer=printer) as running:
+        figures["start template.yaml (s)"] = time.perf_counter() - started
+        token = create_token(jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"], "bench", [])
+        auth = {"authorization": f"Bearer {token}"}
+        figures["GET /health (ms)"] = _median_ms(lambda: call("GET", f"{running.http_url}/health"), runs)
+        figures["GET balances, JWT (ms)"] = _median_ms(
+            lambda: call("GET", f"{running.http_url}/members/bench/balances", headers=auth), runs
+        )
+        body = {"account": "main", "points": 1, "reason": "bench"}
+        figures["POST adjustment, IAM (ms)"] = _median_ms(
+            lambda: call(
+                "POST",
+                f"{running.http_url}/admin/members/bench/adjustments",
+                {**body, "adjustment_id": uuid.uuid4().hex},
+            ),
+            runs,
+        )
+    fixture = PROJECT_ROOT / "tests/fixtures/local_stack/template.yaml"
+    options = ServeOptions(port=0, lambda_port=0, state_dir=Path(tempfile.mkdtemp()), template_path=fixture)
+    with running_stack(options, printer=printer) as running:
+        endpoint = running.stack.endpoints.dynamodb
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1")
+        records, seen = running.stack.table_name("RecordsTable"), running.stack.table_name("SeenTable")
+        lags = []
+        for i in range(runs):
+            key = {"pk": {"S": f"lag-{i}"}}
+            written = time.perf_counter()
+            dynamodb.put_item(TableName=records, Item=key)
+            while "Item" not in dynamodb.get_item(TableName=seen, Key=key):
+                time.sleep(0.01)
+            lags.append((time.perf_counter() - written) * 1000)
+        figures["stream write -> function (ms)"] = statistics.median(lags)
+        figures["stream write -> function, max (ms)"] = max(lags)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50, help="repetitions per ledger operation")
     parser.add_argument("--import-runs", type=int, default=7, help="fresh interpreters per import figure")
+    parser.add_argument("--local-runs", type=int, default=20, help="requests per local stack figure")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "latest.json"))
     args = parser.parse_args()
 
@@ -124,6 +184,7 @@ def main() -> None:
         stack = provision(Endpoints(dynamodb=endpoint), stack_name="bench")
         ledger = ledger_figures(stack, args.runs)
         imports = import_figures(stack, args.import_runs)
+    local = local_stack_figures(args.local_runs)
 
     print(f"\nLedger on DynamoDB Local, mean per operation over {args.runs} runs")
     print(f"{'operation':<28}{'requests':>9}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
@@ -133,10 +194,16 @@ def main() -> None:
             f"{row['median_ms']:>11.1f}"
         )
     print(f"\nCold import in a fresh interpreter, median of {args.import_runs}")
-    print(f"{'module':<48}{'ms':>8}{'x boto3':>9}")
+    print(f"{'module':<56}{'ms':>8}{'x boto3':>9}")
     for name, row in imports.items():
-        print(f"{name:<48}{row['seconds'] * 1000:>8.1f}{row['ratio']:>9.2f}")
-    write_json(args.out, {"ledger": ledger, "imports": imports, "python": sys.version.split()[0]})
+        print(f"{name:<56}{row['seconds'] * 1000:>8.1f}{row['ratio']:>9.2f}")
+    print(f"\nLocal stack on moto, median of {args.local_runs} (one process per function, as in Lambda)")
+    for name, value in local.items():
+        print(f"{name:<56}{value:>8.1f}")
+    write_json(
+        args.out,
+        {"ledger": ledger, "imports": imports, "local_stack": local, "python": sys.version.split()[0]},
+    )
     print(f"\nwrote {args.out}")
 
 
