@@ -40,19 +40,8 @@ class ServedStack:
     def lambda_url(self) -> str:
         return str(self.described["lambda_url"])
 
-    def client(self, service: str) -> Any:
-        endpoint = (
-            self.described["dynamodb"]
-            if service in ("dynamodb", "dynamodbstreams")
-            else self.described["moto"]
-        )
-        return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1")
-
     def lambda_client(self) -> Any:
         return boto3.client("lambda", endpoint_url=self.lambda_url, region_name="us-east-1")
-
-    def resource(self, logical_id: str) -> str:
-        return str(self.described["resources"][logical_id])
 
     def stop(self) -> str:
         """Ctrl-C, as a developer would; returns what the stack printed."""
@@ -62,20 +51,22 @@ class ServedStack:
         return output
 
 
-def start_served_stack(state_dir: Path, *extra: str) -> ServedStack:
-    command = [
+def serve_command(state_dir: Path, *extra: str, port: int = 0) -> list[str]:
+    """The command a developer types, on free ports unless told otherwise."""
+    return [
         sys.executable,
         "-m",
         "partnerpoints_infra.cli",
         "local",
         "serve",
-        "--port",
-        "0",
-        "--lambda-port",
-        "0",
+        *("--port", str(port), "--lambda-port", "0", "--state-dir", str(state_dir)),
+        *extra,
     ]
+
+
+def start_served_stack(state_dir: Path, *extra: str) -> ServedStack:
     process = subprocess.Popen(
-        [*command, "--state-dir", str(state_dir), *extra],
+        serve_command(state_dir, *extra),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

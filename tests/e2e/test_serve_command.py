@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
 from partnerpoints_infra.http_client import call
 from partnerpoints_infra.template import PROJECT_ROOT
-from tests.e2e.conftest import start_served_stack
+from tests.e2e.conftest import serve_command, start_served_stack
 
 
 def test_serve_prints_what_it_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
@@ -20,19 +19,7 @@ def test_serve_prints_what_it_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
         assert call("GET", f"{served.http_url}/health").status == 200
         port = urlparse(served.http_url).port
         second = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "partnerpoints_infra.cli",
-                "local",
-                "serve",
-                "--port",
-                str(port),
-                "--lambda-port",
-                "0",
-                "--state-dir",
-                str(tmp_path / "second"),
-            ],
+            serve_command(tmp_path / "second", port=port or 0),
             capture_output=True,
             text=True,
             timeout=120,

@@ -3,29 +3,25 @@ open a statement the functions wrote (`.local/buckets/StatementsBucket/...`)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
+
+from partnerpoints_infra.local.background import BackgroundLoop
 
 MIRROR_INTERVAL_SECONDS = 1.0
 
 
-class BucketMirror:
+class BucketMirror(BackgroundLoop):
     def __init__(self, s3_client: Any, buckets: dict[str, str], root: Path) -> None:
         self._s3 = s3_client
         self._buckets = buckets  # logical id -> bucket name
         self._root = root
         self._seen: dict[tuple[str, str], str] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="bucket-mirror", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__("bucket-mirror")
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-        self.sync()
+        super().stop()
+        self.sync()  # what was written just before the stop is mirrored too
 
     def _run(self) -> None:
         while not self._stop.wait(MIRROR_INTERVAL_SECONDS):

@@ -8,6 +8,7 @@ requests run concurrently; an environment that times out is killed and replaced,
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -124,10 +125,8 @@ class _Environment:
         """End the environment; gracefully means closing its input so that it exits on its own."""
         if graceful and self.alive and self.process.stdin is not None:
             self.process.stdin.close()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
         if self.alive:
             self.process.kill()
         self.process.wait()

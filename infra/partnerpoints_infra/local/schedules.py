@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
+from partnerpoints_infra.local.background import BackgroundLoop
 from partnerpoints_infra.local.function_pool import FunctionPool, Printer
 from partnerpoints_infra.local.stream_pump import AwsClients
 from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, LocalStack
@@ -133,7 +134,7 @@ def schedules_of(stack: LocalStack) -> list[Schedule]:
     return found
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     """Fires every schedule at its times, in a thread of its own."""
 
     def __init__(
@@ -148,15 +149,7 @@ class Scheduler:
         self._sqs = clients.sqs
         self._queue_urls = clients.queue_urls
         self._printer = printer
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        super().__init__("scheduler")
 
     def _run(self) -> None:
         now = datetime.now(UTC)

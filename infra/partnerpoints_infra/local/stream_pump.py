@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from partnerpoints_infra.local.background import BackgroundLoop
 from partnerpoints_infra.local.function_pool import FunctionPool, InvocationResult, Printer
 from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import resources_of_type
@@ -70,7 +70,7 @@ def _iso(value: Any) -> str | None:
     return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else None
 
 
-class StreamPump:
+class StreamPump(BackgroundLoop):
     """One thread per mapping; each shard is read in order and checkpointed only past delivered records."""
 
     def __init__(
@@ -86,18 +86,13 @@ class StreamPump:
         self._pool = pool
         self._queue_urls = clients.queue_urls
         self._printer = printer
-        self._stop = threading.Event()
         self._iterators: dict[str, str | None] = {}
-        self._thread = threading.Thread(target=self._run, name=f"stream-{mapping.name}", daemon=True)
+        super().__init__(f"stream-{mapping.name}")
 
     def start(self) -> None:
         # Iterators are taken now, so LATEST means "written after the stack started".
         self._discover_shards()
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
+        super().start()
 
     def _discover_shards(self) -> None:
         description = self._streams.describe_stream(StreamArn=self.mapping.stream_arn)["StreamDescription"]
