@@ -132,6 +132,9 @@ def test_failures_and_timeouts_are_500_and_the_next_request_is_served(fixture_st
     timed_out = call("GET", f"{fixture_stack.http_url}/echo/sleep")
     assert (timed_out.status, timed_out.json()) == (500, {"message": "Internal Server Error"})
     assert echo(fixture_stack, "GET", "/echo/after")["rawPath"] == "/echo/after"
+    # A handler that ends its process: 500, and a fresh environment serves the next request.
+    assert call("GET", f"{fixture_stack.http_url}/echo/exit").status == 500
+    assert echo(fixture_stack, "GET", "/echo/again")["rawPath"] == "/echo/again"
 
 
 def test_jwt_routes_check_token_audience_issuer_and_scopes(fixture_stack: RunningStack) -> None:
@@ -181,6 +184,10 @@ def test_lambda_invoke_api(fixture_stack: RunningStack) -> None:
         "the echo function failed on purpose",
     )
     assert "ValueError" in base64.b64decode(failed["LogResult"]).decode()
+
+    exited = lambda_client.invoke(FunctionName="EchoFunction", Payload=json.dumps({"rawPath": "/echo/exit"}))
+    assert exited["FunctionError"] == "Unhandled"
+    assert json.loads(exited["Payload"].read())["errorType"] == "Runtime.ExitError"
 
     arn = "arn:aws:lambda:us-east-1:123456789012:function:EchoFunction"
     assert lambda_client.invoke(FunctionName=arn, InvocationType="DryRun")["StatusCode"] == 204

@@ -89,10 +89,12 @@ class _Environment:
     def _pump_results(self) -> None:
         for line in self._result_pipe:
             self._results.put(json.loads(line))
+        # The pipe closes when the process ends: whoever waits learns it now, not at the timeout.
+        self._results.put({"exited": True})
 
     def wait_ready(self) -> bool:
         try:
-            return bool(self._results.get(timeout=INIT_TIMEOUT_SECONDS).get("ready"))
+            return bool(self._results.get(timeout=INIT_TIMEOUT_SECONDS).get("ready"))  # False if it exited
         except queue.Empty:
             return False
 
@@ -109,13 +111,22 @@ class _Environment:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             answer = self._results.get(timeout=timeout_seconds)
-        except (queue.Empty, BrokenPipeError):
+        except (queue.Empty, BrokenPipeError, OSError):
             self.stop(graceful=False)
             message = f"{request_id} Task timed out after {timeout_seconds:.2f} seconds"
             self._printer(self.spec.logical_id, message)
             logs.append(message)
             error = {"errorMessage": message, "errorType": "Sandbox.Timedout"}
             return InvocationResult(request_id, error, "Unhandled", logs)
+        if answer.get("exited"):
+            # The handler ended the process (sys.exit, os._exit, a crash): Lambda's Runtime.ExitError.
+            code = self.process.wait()
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"
+            self._printer(self.spec.logical_id, message)
+            logs.append(message)
+            return InvocationResult(
+                request_id, {"errorMessage": message, "errorType": "Runtime.ExitError"}, "Unhandled", logs
+            )
         # The REPORT line is printed before the answer is sent; wait until the log pump has read it.
         self._report_seen.wait(timeout=2)
         self._current = None

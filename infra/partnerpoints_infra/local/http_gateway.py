@@ -234,6 +234,15 @@ def to_http(result: Any) -> Response:
     return response
 
 
+def _authorize(route: Route, headers: dict[str, str]) -> dict[str, Any] | None:
+    """The route's `requestContext.authorizer`; raises Unauthorized or Forbidden."""
+    if route.jwt is not None:
+        return verify(route.jwt, headers, list(route.scopes))
+    if route.iam:
+        return local_admin(headers, LOCAL_ACCOUNT_ID)
+    return None
+
+
 class HttpGateway:
     """A WSGI application serving every route of the template's HTTP APIs."""
 
@@ -254,19 +263,18 @@ class HttpGateway:
         if found is None:
             return _gateway_answer(404, "Not Found")
         route, parameters = found
-        authorizer = None
         headers = _headers(request)
-        if route.jwt is not None:
-            try:
-                authorizer = verify(route.jwt, headers, list(route.scopes))
-            except Unauthorized as refused:
-                challenge = f'Bearer error="invalid_token" error_description="{refused}"'
-                return _gateway_answer(401, "Unauthorized", {"www-authenticate": challenge})
-            except Forbidden:
-                return _gateway_answer(403, "Forbidden")
-        elif route.iam:
-            authorizer = local_admin(headers, LOCAL_ACCOUNT_ID)
-        result = self._pool.invoke(route.function, build_event(request, route, parameters, authorizer))
-        if not result.ok:
+        try:
+            authorizer = _authorize(route, headers)
+        except Unauthorized as refused:
+            challenge = f'Bearer error="invalid_token" error_description="{refused}"'
+            return _gateway_answer(401, "Unauthorized", {"www-authenticate": challenge})
+        except Forbidden:
+            return _gateway_answer(403, "Forbidden")
+        try:
+            result = self._pool.invoke(route.function, build_event(request, route, parameters, authorizer))
+        except RuntimeError:
+            # No execution environment could be started (or the stack is stopping): as a Lambda
+            # service error, API Gateway answers 500.
             return _gateway_answer(500, "Internal Server Error")
-        return to_http(result.payload)
+        return to_http(result.payload) if result.ok else _gateway_answer(500, "Internal Server Error")

@@ -91,7 +91,10 @@ class LambdaApi:
             return Response(b"", 202, headers)
         if invocation_type != "RequestResponse":
             return _error(400, "InvalidParameterValueException", f"unknown invocation type {invocation_type}")
-        result = self._pool.invoke(name, event, request.headers.get("X-Amz-Client-Context"))
+        try:
+            result = self._pool.invoke(name, event, request.headers.get("X-Amz-Client-Context"))
+        except RuntimeError as error:
+            return _error(500, "ServiceException", str(error))
         if not result.ok:
             headers["X-Amz-Function-Error"] = result.function_error or "Unhandled"
         if request.headers.get("X-Amz-Log-Type") == "Tail":

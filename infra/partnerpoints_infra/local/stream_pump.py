@@ -10,6 +10,7 @@ destination and the shard moves on. Nothing is dropped silently.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -87,6 +88,7 @@ class StreamPump(BackgroundLoop):
         self._queue_urls = clients.queue_urls
         self._printer = printer
         self._iterators: dict[str, str | None] = {}
+        self._checkpoints: dict[str, str] = {}  # shard -> last sequence number handled
         super().__init__(f"stream-{mapping.name}")
 
     def start(self) -> None:
@@ -113,17 +115,43 @@ class StreamPump(BackgroundLoop):
             for shard_id, iterator in list(self._iterators.items()):
                 if iterator is None or self._stop.is_set():
                     continue
-                answer = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
-                records = answer.get("Records", [])
-                if records:
-                    self._deliver(shard_id, records)
-                    delivered = True
-                self._iterators[shard_id] = answer.get("NextShardIterator")
+                try:
+                    delivered |= self._poll(shard_id, iterator)
+                except Exception as error:  # an expired iterator, a backend hiccup: resume, lose nothing
+                    if self._stop.is_set():
+                        return
+                    self._printer(
+                        self.mapping.function, f"stream poll failed ({error}); resuming from the checkpoint"
+                    )
+                    with contextlib.suppress(Exception):  # if this fails too, the next round tries again
+                        self._resume(shard_id)
+                    self._stop.wait(POLL_INTERVAL_SECONDS)
             polls += 1
             if polls % 25 == 0:
                 self._discover_shards()
             if not delivered:
                 self._stop.wait(POLL_INTERVAL_SECONDS)
+
+    def _poll(self, shard_id: str, iterator: str) -> bool:
+        answer = self._streams.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
+        records = answer.get("Records", [])
+        if records:
+            self._deliver(shard_id, records)
+            self._checkpoints[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+        self._iterators[shard_id] = answer.get("NextShardIterator")
+        return bool(records)
+
+    def _resume(self, shard_id: str) -> None:
+        """A fresh iterator just after the last record handled (or at the mapping's start)."""
+        position: dict[str, str] = {"ShardIteratorType": self.mapping.starting_position}
+        if shard_id in self._checkpoints:
+            position = {
+                "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                "SequenceNumber": self._checkpoints[shard_id],
+            }
+        self._iterators[shard_id] = self._streams.get_shard_iterator(
+            StreamArn=self.mapping.stream_arn, ShardId=shard_id, **position
+        )["ShardIterator"]
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
         batch = records

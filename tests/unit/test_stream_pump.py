@@ -1,0 +1,128 @@
+"""The stream pump's checkpointing with a scripted stream and function: what Lambda guarantees for a
+DynamoDB event source (in order, nothing lost, retries from the first failure) must hold here too."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from partnerpoints_infra.local.function_pool import InvocationResult
+from partnerpoints_infra.local.stream_pump import AwsClients, StreamMapping, StreamPump
+
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/1"
+
+
+def record(sequence: int) -> dict[str, Any]:
+    return {
+        "eventName": "INSERT",
+        "dynamodb": {"SequenceNumber": str(sequence), "Keys": {"pk": {"S": f"k{sequence}"}}},
+    }
+
+
+class ScriptedStream:
+    """One shard of records 1..total; the second GetRecords call fails as an expired iterator would."""
+
+    def __init__(self, total: int, fail_on_call: int | None = 2) -> None:
+        self.records = [record(sequence) for sequence in range(1, total + 1)]
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    def describe_stream(self, StreamArn: str) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **request: Any) -> dict[str, Any]:
+        if request["ShardIteratorType"] == "AFTER_SEQUENCE_NUMBER":
+            return {"ShardIterator": f"at:{int(request['SequenceNumber'])}"}
+        return {"ShardIterator": "at:0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise RuntimeError("ExpiredIteratorException: the iterator expired")
+        position = int(ShardIterator.split(":")[1])
+        batch = self.records[position : position + Limit]
+        return {"Records": batch, "NextShardIterator": f"at:{position + len(batch)}"}
+
+
+class ScriptedFunction:
+    """Reports the given sequence numbers as failed, every time they are delivered."""
+
+    def __init__(self, failing: set[str] | None = None, payload: Any = None) -> None:
+        self.batches: list[list[str]] = []
+        self.failing = failing or set()
+        self.payload = payload
+
+    def invoke(self, name: str, event: Any, client_context: str | None = None) -> InvocationResult:
+        sequences = [item["dynamodb"]["SequenceNumber"] for item in event["Records"]]
+        self.batches.append(sequences)
+        if self.payload is not None:
+            return InvocationResult("r", self.payload)
+        failures = [{"itemIdentifier": sequence} for sequence in sequences if sequence in self.failing]
+        return InvocationResult("r", {"batchItemFailures": failures})
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+class Queue:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> None:
+        self.messages.append(MessageBody)
+
+
+def run_pump(stream: ScriptedStream, function: ScriptedFunction, until: int, **mapping: Any) -> Queue:
+    queue = Queue()
+    settings = {"batch_size": 2, "starting_position": "TRIM_HORIZON", **mapping}
+    pump = StreamPump(
+        StreamMapping(name="m", function="F", stream_arn=ARN, on_failure_arn="arn:q", **settings),
+        function,  # type: ignore[arg-type]
+        AwsClients(streams=stream, sqs=queue, queue_urls={"arn:q": "https://queue"}),
+        lambda name, line: None,
+    )
+    pump.start()
+    deadline = time.monotonic() + 20
+    while sum(len(batch) for batch in function.batches) < until and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pump.stop()
+    return queue
+
+
+def test_a_failed_poll_resumes_after_the_last_record_handled() -> None:
+    function = ScriptedFunction()
+    run_pump(ScriptedStream(total=5), function, until=5)
+    delivered = [sequence for batch in function.batches for sequence in batch]
+    assert delivered == ["1", "2", "3", "4", "5"]  # in order, none lost, none twice
+
+
+def test_retries_start_at_the_first_failed_record_then_go_to_the_queue() -> None:
+    function = ScriptedFunction(failing={"3"})
+    queue = run_pump(
+        ScriptedStream(total=4, fail_on_call=None),
+        function,
+        until=8,
+        maximum_retry_attempts=2,
+        report_item_failures=True,
+    )
+    assert function.batches == [["1", "2"], ["3", "4"], ["3", "4"], ["3", "4"]]
+    assert len(queue.messages) == 1
+    assert '"startSequenceNumber": "3"' in queue.messages[0]
+
+
+def test_an_unknown_item_identifier_fails_the_whole_batch() -> None:
+    function = ScriptedFunction(payload={"batchItemFailures": [{"itemIdentifier": "nope"}]})
+    run_pump(
+        ScriptedStream(total=2, fail_on_call=None),
+        function,
+        until=4,
+        maximum_retry_attempts=1,
+        report_item_failures=True,
+    )
+    assert function.batches == [["1", "2"], ["1", "2"]]
+
+
+def test_without_report_item_failures_a_returned_list_is_ignored() -> None:
+    function = ScriptedFunction(failing={"1"})
+    run_pump(ScriptedStream(total=2, fail_on_call=None), function, until=2, maximum_retry_attempts=1)
+    assert function.batches == [["1", "2"]]
