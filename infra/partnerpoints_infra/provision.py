@@ -185,6 +185,18 @@ def _shared_session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+def function_resources(template: Template, region: str) -> dict[str, PhysicalResource]:
+    """Functions keep their logical id as their name locally, so `--function-name StatementsFunction`
+    works as it does with `sam local`."""
+    return {
+        logical_id: PhysicalResource(
+            ref=logical_id,
+            attributes={"Arn": f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT_ID}:function:{logical_id}"},
+        )
+        for logical_id in resources_of_type(template, "AWS::Lambda::Function")
+    }
+
+
 def _physical_name(stack_name: str, logical_id: str) -> str:
     return f"{stack_name}-{logical_id}"
 
@@ -201,11 +213,7 @@ def provision(
     template = translate_template(template_path)
     resources: dict[str, PhysicalResource] = {}
 
-    # Functions keep their logical id as their name locally, so `--function-name StatementsFunction`
-    # works as it does with `sam local`.
-    for logical_id in resources_of_type(template, "AWS::Lambda::Function"):
-        arn = f"arn:aws:lambda:{endpoints.region}:{LOCAL_ACCOUNT_ID}:function:{logical_id}"
-        resources[logical_id] = PhysicalResource(ref=logical_id, attributes={"Arn": arn})
+    resources.update(function_resources(template, endpoints.region))
 
     dynamodb = session.client("dynamodb", region_name=endpoints.region, endpoint_url=endpoints.dynamodb)
     for logical_id, resource in resources_of_type(template, "AWS::DynamoDB::Table").items():

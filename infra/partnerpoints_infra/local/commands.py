@@ -27,7 +27,7 @@ from partnerpoints_infra.local.serve import (
     ServeOptions,
     serve,
 )
-from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, Endpoints, LocalStack, PhysicalResource, provision
+from partnerpoints_infra.provision import Endpoints, LocalStack, function_resources, provision
 from partnerpoints_infra.template import TEMPLATE_PATH, load_sam_template, translate_template
 
 
@@ -36,25 +36,23 @@ class CommandError(Exception):
 
 
 def template_only_stack(template_path: Path) -> LocalStack:
-    """The template's parameters and pseudo parameters, for reading configuration without provisioning."""
+    """The template's parameters, pseudo parameters and function ARNs, for reading its configuration
+    (routes, authorizers) without provisioning anything."""
+    template = translate_template(template_path)
+    endpoints = Endpoints()
     return LocalStack(
         stack_name="partnerpoints-local",
-        endpoints=Endpoints(),
+        endpoints=endpoints,
         sam_template=load_sam_template(template_path),
-        template=translate_template(template_path),
-        resources={},
+        template=template,
+        resources=function_resources(template, endpoints.region),
         template_path=template_path,
     )
 
 
 def jwt_authorizers(template_path: Path) -> dict[str, JwtAuthorizer]:
-    stack = template_only_stack(template_path)
-    # Routes need function ARNs; a template-only stack answers them with each function's logical id.
-    for logical_id, resource in stack.template["Resources"].items():
-        if resource["Type"] == "AWS::Lambda::Function":
-            arn = f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT_ID}:function:{logical_id}"
-            stack.resources[logical_id] = PhysicalResource(ref=logical_id, attributes={"Arn": arn})
-    return {route.jwt.name: route.jwt for route in routes_of(stack) if route.jwt is not None}
+    routes = routes_of(template_only_stack(template_path))
+    return {route.jwt.name: route.jwt for route in routes if route.jwt is not None}
 
 
 def running_lambda_url(state_dir: Path) -> str | None:

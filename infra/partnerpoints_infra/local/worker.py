@@ -3,7 +3,8 @@
 Started by the function pool with the function's own environment (so two functions never share
 os.environ or a Powertools Logger), it reads one JSON request per line on stdin, prints Lambda's
 START/END/REPORT lines around each invocation on stdout (its logs), and answers on a separate pipe
-so that nothing a handler prints can be taken for a result.
+so that nothing a handler prints can be taken for a result. It imports nothing of the project's
+tooling, so a function's cold start here is its own.
 """
 
 from __future__ import annotations
