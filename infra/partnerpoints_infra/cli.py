@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from partnerpoints_infra import demo, template
+from partnerpoints_infra import admin, demo, template
 from partnerpoints_infra.local import commands as local_commands
 
 
@@ -14,13 +14,14 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", help="run the demo scenario on the local stack", add_help=False)
     commands.add_parser("translate", help="write template.yaml as plain CloudFormation JSON", add_help=False)
     local_commands.add_parser(commands)
+    admin.add_parser(commands)
     args, rest = parser.parse_known_args(argv)
     if args.command == "demo":
         return demo.main(rest)
-    if args.command == "local":
+    if args.command in ("local", "admin"):
         if rest:
             parser.error(f"unrecognized arguments: {' '.join(rest)}")
-        return local_commands.run(args)
+        return local_commands.run(args) if args.command == "local" else admin.run(args)
     template.main(rest)
     return 0
 

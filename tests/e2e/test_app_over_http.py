@@ -15,6 +15,7 @@ import pytest
 from botocore.credentials import Credentials
 
 from partnerpoints import __version__
+from partnerpoints_infra import cli
 from partnerpoints_infra.http_client import call
 from partnerpoints_infra.local.authorizers import create_token
 from partnerpoints_infra.local.commands import jwt_authorizers
@@ -23,6 +24,7 @@ from tests.e2e.conftest import ServedStack
 
 OPERATOR = Credentials("AKIDLOCALOPERATOR", "local-operator-secret")
 EVENTS = sorted((PROJECT_ROOT / "events").glob("*/*.json"))
+EVENT_DIR = PROJECT_ROOT / "events/AdminApiFunction"
 
 
 def member_token(member_id: str) -> dict[str, str]:
@@ -154,7 +156,12 @@ def test_the_lambda_invoke_api_runs_functions_with_an_event_file(app_stack: Serv
     assert json.loads(json.loads(answer["Payload"].read())["body"])["status"] == "ok"
     assert "REPORT RequestId:" in base64.b64decode(answer["LogResult"]).decode()
     names = {function["FunctionName"] for function in client.list_functions()["Functions"]}
-    assert names == {"HealthFunction", "MemberAccountsFunction", "AdminAdjustmentsFunction"}
+    assert names == {
+        "HealthFunction",
+        "MemberAccountsFunction",
+        "AdminAdjustmentsFunction",
+        "AdminApiFunction",
+    }
     with pytest.raises(client.exceptions.ResourceNotFoundException):
         client.invoke(FunctionName="NoSuchFunction", Payload=b"{}")
 
@@ -186,3 +193,35 @@ def test_local_invoke_runs_every_event_file_against_the_running_stack(
     response = json.loads(run.stdout)
     assert response["statusCode"] < 500
     assert "START RequestId:" in run.stderr  # the function's log tail
+
+
+def test_the_admin_command_manages_partners_and_links_over_the_api(
+    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partner_id = f"shop-{uuid.uuid4().hex[:8]}"
+    partner = {
+        **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
+        "partner_id": partner_id,
+    }
+    partner_file = tmp_path / "partner.json"
+    partner_file.write_text(json.dumps(partner))
+    admin = ["admin", "--state-dir", str(app_stack.state_dir)]
+
+    assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 0
+    assert json.loads(capsys.readouterr().out)["partner_id"] == partner_id
+    assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 1
+    assert "already_exists" in capsys.readouterr().err
+
+    destination = "https://www.shop-a.example/p?cid={click_id}"
+    assert cli.main([*admin, "link", "create", "--partner", partner_id, "--destination", destination]) == 0
+    link = json.loads(capsys.readouterr().out)
+    assert link["url"] == f"{app_stack.http_url}/c/{link['link_id']}"
+    assert cli.main([*admin, "link", "update", link["link_id"], "--status", "paused"]) == 0
+    paused = json.loads(capsys.readouterr().out)
+    assert (paused["status"], paused["destination"]) == ("paused", destination)
+
+    off_list = "https://evil.test/?cid={click_id}"
+    assert cli.main([*admin, "link", "create", "--partner", partner_id, "--destination", off_list]) == 1
+    assert "body.destination" in capsys.readouterr().err
+    assert cli.main([*admin, "partner", "get", "no-such-partner"]) == 1
+    assert "partner_not_found" in capsys.readouterr().err

@@ -11,8 +11,15 @@ import pytest
 from partnerpoints_infra import cli
 from partnerpoints_infra.template import PROJECT_ROOT
 
-# The answer each event file's case stands for; a new event file must say what it expects here.
+# The answer each event file's case gets on a fresh stack; a new event file must say what it expects.
+# (A link's partner does not exist on a fresh stack: tests/integration/test_admin_api.py seeds it.)
 EXPECTED_STATUS = {
+    "AdminApiFunction/post-partner.json": 201,
+    "AdminApiFunction/post-partner-invalid.json": 422,
+    "AdminApiFunction/get-partner-unknown.json": 404,
+    "AdminApiFunction/post-link.json": 422,
+    "AdminApiFunction/post-link-host-not-allowed.json": 422,
+    "AdminApiFunction/put-link-pause.json": 404,
     "HealthFunction/get-health.json": 200,
     "MemberAccountsFunction/get-balances.json": 200,
     "MemberAccountsFunction/get-balances-of-another-member.json": 403,

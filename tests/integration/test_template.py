@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from cfnlint.api import ManualArgs, lint
 
-from partnerpoints.dal.ledger_tables import TEMPLATE_TABLES, bind_tables
+from partnerpoints.dal.tables import TEMPLATE_TABLES, bind_tables
 from partnerpoints.settings import Settings
 from partnerpoints_infra.functions import function_specs
 from partnerpoints_infra.provision import LocalStack
@@ -110,7 +110,7 @@ def test_idempotency_table_has_the_shape_powertools_expects() -> None:
 
 
 @pytest.mark.parametrize("logical_id", sorted(TEMPLATE_TABLES))
-def test_ledger_tables_are_protected(logical_id: str) -> None:
+def test_tables_of_record_are_protected(logical_id: str) -> None:
     resource = translate_template()["Resources"][logical_id]
     assert resource["DeletionPolicy"] == "Retain"
     assert resource["UpdateReplacePolicy"] == "Retain"

@@ -12,10 +12,13 @@ def test_settings_come_from_the_environment() -> None:
             "AWS_REGION": "eu-west-1",
             "LEDGER_ENTRIES_TABLE_NAME": "stack-LedgerEntriesTable-1",
             "ACCOUNT_BALANCES_TABLE_NAME": "stack-AccountBalancesTable-1",
+            "PARTNERS_TABLE_NAME": "stack-PartnersTable-1",
+            "LINKS_TABLE_NAME": "stack-LinksTable-1",
         }
     )
     assert settings.region == "eu-west-1"
     assert settings.ledger_entries_table_name == "stack-LedgerEntriesTable-1"
+    assert settings.links_table_name == "stack-LinksTable-1"
     assert settings.dynamodb_endpoint_url is None
 
 

@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,28 @@ def _invoke_remote(url: str, function: str, event: Any) -> tuple[Any, bool]:
     return json.loads(answer["Payload"].read() or b"null"), "FunctionError" not in answer
 
 
+@contextlib.contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Everything written to stdout meanwhile goes to stderr, at the file-descriptor level too: a
+    Logger made before this block still holds the original stdout object."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _invoke_in_process(template_path: Path, function: str, event: Any) -> tuple[Any, bool]:
     # Function logs go to stderr, as with `sam local invoke`; stdout carries the response only.
     for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": "us-east-1"}.items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    with mock_aws(), contextlib.redirect_stdout(sys.stderr):
+    with mock_aws(), _stdout_to_stderr():
         stack = provision(template_path=template_path)
         if function not in function_specs(stack):
             raise CommandError(f"{function} is not a function of {template_path.name}")

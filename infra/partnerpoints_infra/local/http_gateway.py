@@ -162,6 +162,10 @@ def build_event(
     for name, value in parse_qsl(raw_query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
     headers = _headers(request)
+    # API Gateway adds these; functions read the caller's scheme and address from them.
+    headers.setdefault("x-forwarded-for", request.remote_addr or "127.0.0.1")
+    headers.setdefault("x-forwarded-proto", request.scheme)
+    headers.setdefault("x-forwarded-port", str(request.environ.get("SERVER_PORT", "")))
     host = headers.get("host", "localhost")
     event: dict[str, Any] = {
         "version": "2.0",

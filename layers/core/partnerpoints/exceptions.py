@@ -44,3 +44,30 @@ class NotYourAccount(PartnerPointsError):
     """A member token asked for another member's accounts."""
 
     code = "forbidden"
+
+
+class NotFound(PartnerPointsError):
+    """A partner, link or other configured thing that does not exist."""
+
+    code = "not_found"
+
+
+class PartnerNotFound(NotFound):
+    code = "partner_not_found"
+
+
+class LinkNotFound(NotFound):
+    code = "link_not_found"
+
+
+class AlreadyExists(PartnerPointsError):
+    """A create with an id that is taken."""
+
+    code = "already_exists"
+
+
+class InvalidField(PartnerPointsError):
+    """A field that is well-formed but not acceptable (e.g. a destination off the partner's domains);
+    answered like a validation error, with the field's path in the details."""
+
+    code = "invalid_request"

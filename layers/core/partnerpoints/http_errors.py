@@ -8,16 +8,22 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from partnerpoints.exceptions import (
+    AlreadyExists,
     ConflictingEntry,
     InsufficientPoints,
     InvalidCursor,
+    InvalidField,
     LedgerBusy,
+    NotFound,
     NotYourAccount,
     PartnerPointsError,
 )
 from partnerpoints.observability import logger
 
 STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
+    NotFound: 404,
+    AlreadyExists: 409,
+    InvalidField: 422,
     InvalidCursor: 400,
     NotYourAccount: 403,
     InsufficientPoints: 409,
@@ -57,7 +63,10 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(PartnerPointsError)
     def _domain_error(error: PartnerPointsError) -> Response[dict[str, Any]]:
-        status = STATUS_BY_EXCEPTION.get(type(error), 400)
+        # The nearest class in the table decides: PartnerNotFound answers as NotFound does.
+        status = next(
+            (STATUS_BY_EXCEPTION[kind] for kind in type(error).__mro__ if kind in STATUS_BY_EXCEPTION), 400
+        )
         logger.info("request refused", code=error.code, status=status)
         return error_response(status, error.code, error.message, error.details)
 

@@ -16,6 +16,8 @@ class Settings(BaseModel):
     region: str = Field(min_length=1)
     ledger_entries_table_name: str = Field(min_length=3, max_length=255)
     account_balances_table_name: str = Field(min_length=3, max_length=255)
+    partners_table_name: str = Field(min_length=3, max_length=255)
+    links_table_name: str = Field(min_length=3, max_length=255)
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
     dynamodb_endpoint_url: str | None = None
 
@@ -26,6 +28,8 @@ class Settings(BaseModel):
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
             ledger_entries_table_name=env.get("LEDGER_ENTRIES_TABLE_NAME", ""),
             account_balances_table_name=env.get("ACCOUNT_BALANCES_TABLE_NAME", ""),
+            partners_table_name=env.get("PARTNERS_TABLE_NAME", ""),
+            links_table_name=env.get("LINKS_TABLE_NAME", ""),
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
         )
 

@@ -16,7 +16,8 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem, bind_tables
+from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
+from partnerpoints.dal.tables import bind_tables
 from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, InvalidCursor, LedgerBusy
 from partnerpoints.models.ledger import (
     Account,

@@ -6,8 +6,6 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from partnerpoints.settings import Settings
-
 
 class AccountHistoryIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
     class Meta:
@@ -22,7 +20,9 @@ class LedgerEntryItem(Model):
     """One immutable entry; keyed by the caller's deterministic entry id (template: LedgerEntriesTable)."""
 
     class Meta:
-        table_name = "LedgerEntriesTable"  # replaced by bind_tables() from LEDGER_ENTRIES_TABLE_NAME
+        table_name = (
+            "LedgerEntriesTable"  # replaced by dal.tables.bind_tables() from LEDGER_ENTRIES_TABLE_NAME
+        )
         region: str | None = None
         host: str | None = None
 
@@ -45,7 +45,9 @@ class AccountBalanceItem(Model):
     """A member account's running balances (template: AccountBalancesTable)."""
 
     class Meta:
-        table_name = "AccountBalancesTable"  # replaced by bind_tables() from ACCOUNT_BALANCES_TABLE_NAME
+        table_name = (
+            "AccountBalancesTable"  # replaced by dal.tables.bind_tables() from ACCOUNT_BALANCES_TABLE_NAME
+        )
         region: str | None = None
         host: str | None = None
 
@@ -55,22 +57,3 @@ class AccountBalanceItem(Model):
     pending = NumberAttribute(default=0)
     lifetime_earned = NumberAttribute(default=0)
     updated_at = UTCDateTimeAttribute(null=True)
-
-
-# Which template resource each model stands for: the drift test compares them.
-TEMPLATE_TABLES: dict[str, type[Model]] = {
-    "LedgerEntriesTable": LedgerEntryItem,
-    "AccountBalancesTable": AccountBalanceItem,
-}
-
-
-def bind_tables(settings: Settings) -> None:
-    """Point the models at the tables and endpoint named by the settings."""
-    for model, table_name in (
-        (LedgerEntryItem, settings.ledger_entries_table_name),
-        (AccountBalanceItem, settings.account_balances_table_name),
-    ):
-        model.Meta.table_name = table_name
-        model.Meta.region = settings.region
-        model.Meta.host = settings.dynamodb_endpoint_url
-        model._connection = None  # rebuilt lazily with the new name and endpoint

@@ -1,0 +1,73 @@
+"""AdminApiFunction: partners and links for operators (IAM-authorized routes)."""
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnerpoints.http_api import create_http_app, public_base_url
+from partnerpoints.logic.partners import get_partner_directory
+from partnerpoints.models.partners import (
+    Link,
+    LinkId,
+    LinkSettings,
+    NewLink,
+    NewPartner,
+    PartnerId,
+    PartnerSettings,
+)
+from partnerpoints.observability import logger, metrics, tracer
+
+app = create_http_app()
+
+
+def _created(body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def _with_url(link: Link) -> dict[str, Any]:
+    return {**link.model_dump(mode="json"), "url": f"{public_base_url(app.current_event)}/c/{link.link_id}"}
+
+
+@app.post("/admin/partners")
+@tracer.capture_method
+def create_partner(partner: NewPartner) -> Response[dict[str, Any]]:
+    return _created(get_partner_directory().create_partner(partner).model_dump(mode="json"))
+
+
+@app.get("/admin/partners/<partner_id>")
+@tracer.capture_method
+def get_partner(partner_id: PartnerId) -> dict[str, Any]:
+    return get_partner_directory().get_partner(partner_id).model_dump(mode="json")
+
+
+@app.put("/admin/partners/<partner_id>")
+@tracer.capture_method
+def replace_partner(partner_id: PartnerId, partner: PartnerSettings) -> dict[str, Any]:
+    return get_partner_directory().replace_partner(partner_id, partner).model_dump(mode="json")
+
+
+@app.post("/admin/links")
+@tracer.capture_method
+def create_link(link: NewLink) -> Response[dict[str, Any]]:
+    return _created(_with_url(get_partner_directory().create_link(link)))
+
+
+@app.get("/admin/links/<link_id>")
+@tracer.capture_method
+def get_link(link_id: LinkId) -> dict[str, Any]:
+    return _with_url(get_partner_directory().get_link(link_id))
+
+
+@app.put("/admin/links/<link_id>")
+@tracer.capture_method
+def replace_link(link_id: LinkId, link: LinkSettings) -> dict[str, Any]:
+    return _with_url(get_partner_directory().replace_link(link_id, link))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

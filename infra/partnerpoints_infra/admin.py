@@ -1,0 +1,146 @@
+"""`partnerpoints admin`: the operator's command line. A client of the admin HTTP API (SigV4-signed
+with the caller's AWS credentials, as the IAM-authorized routes require), never a second path to the
+tables, so it behaves the same against the local stack and a deployment.
+
+    partnerpoints admin [--api URL] partner create --file partner.json
+    partnerpoints admin partner get PARTNER_ID
+    partnerpoints admin partner update PARTNER_ID --file settings.json
+    partnerpoints admin link create --partner PARTNER_ID --destination URL [--link-id ID] [--paused]
+    partnerpoints admin link get LINK_ID
+    partnerpoints admin link update LINK_ID [--destination URL] [--status active|paused]
+
+Without --api it talks to the local stack running from --state-dir (default .local).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.credentials import Credentials
+
+from partnerpoints_infra.http_client import Answer, call
+from partnerpoints_infra.local.serve import DEFAULT_STATE_DIR, LOCAL_CREDENTIALS, STATE_FILE
+
+
+class AdminError(Exception):
+    """Printed as one line; exit status 2."""
+
+
+def _api_url(args: argparse.Namespace) -> str:
+    if args.api:
+        return str(args.api).rstrip("/")
+    try:
+        return str(json.loads((args.state_dir / STATE_FILE).read_text(encoding="utf-8"))["http_url"])
+    except (OSError, ValueError, KeyError) as error:
+        raise AdminError(f"no --api URL and no local stack running from {args.state_dir}/") from error
+
+
+def _credentials(region: str) -> Credentials:
+    # The caller's own credentials (profile, SSO, environment); the local stack accepts any.
+    found = boto3.session.Session(region_name=region).get_credentials()
+    if found is None:
+        return Credentials(LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"], LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    frozen = found.get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise AdminError(f"no file {path}") from error
+    except ValueError as error:
+        raise AdminError(f"{path} is not JSON: {error}") from error
+
+
+class AdminClient:
+    def __init__(self, api: str, region: str) -> None:
+        self.api = api
+        self.region = region
+        self.credentials = _credentials(region)
+
+    def request(self, method: str, path: str, body: Any = None) -> Answer:
+        return call(method, f"{self.api}{path}", body, sign_with=self.credentials, region=self.region)
+
+
+def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
+    if args.verb == "create":
+        return client.request("POST", "/admin/partners", _read_json(args.file))
+    if args.verb == "get":
+        return client.request("GET", f"/admin/partners/{args.partner_id}")
+    return client.request("PUT", f"/admin/partners/{args.partner_id}", _read_json(args.file))
+
+
+def _link(args: argparse.Namespace, client: AdminClient) -> Answer:
+    if args.verb == "create":
+        status = "paused" if args.paused else "active"
+        body = {"partner_id": args.partner, "destination": args.destination, "status": status}
+        if args.link_id:
+            body["link_id"] = args.link_id
+        return client.request("POST", "/admin/links", body)
+    if args.verb == "get":
+        return client.request("GET", f"/admin/links/{args.link_id}")
+    # An update replaces the link's settings: what is not given is kept as it is.
+    current = client.request("GET", f"/admin/links/{args.link_id}")
+    if current.status != 200:
+        return current
+    link = current.json()
+    body = {"destination": args.destination or link["destination"], "status": args.status or link["status"]}
+    return client.request("PUT", f"/admin/links/{args.link_id}", body)
+
+
+def add_parser(commands: Any) -> None:
+    admin = commands.add_parser("admin", help="the operator's client of the admin API")
+    admin.add_argument("--api", help="the HTTP API's base URL (default: the running local stack)")
+    admin.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    admin.add_argument(
+        "--region",
+        default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+    )
+    nouns = admin.add_subparsers(dest="noun", required=True)
+
+    partner = nouns.add_parser("partner", help="partners: create, get, update").add_subparsers(
+        dest="verb", required=True
+    )
+    partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
+    partner.add_parser("get").add_argument("partner_id")
+    update = partner.add_parser("update", help="replace a partner's settings")
+    update.add_argument("partner_id")
+    update.add_argument(
+        "--file", type=Path, required=True, help="the settings as JSON (everything but partner_id)"
+    )
+
+    link = nouns.add_parser("link", help="links: create, get, update").add_subparsers(
+        dest="verb", required=True
+    )
+    create = link.add_parser("create")
+    create.add_argument("--partner", required=True)
+    create.add_argument(
+        "--destination", required=True, help="https URL template, e.g. https://shop.example/?cid={click_id}"
+    )
+    create.add_argument("--link-id")
+    create.add_argument("--paused", action="store_true")
+    link.add_parser("get").add_argument("link_id")
+    change = link.add_parser("update", help="pause, resume or re-point a link")
+    change.add_argument("link_id")
+    change.add_argument("--destination")
+    change.add_argument("--status", choices=["active", "paused"])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the API's answer; exit 0 on success, 1 when the API refused, 2 for a local problem."""
+    try:
+        client = AdminClient(_api_url(args), args.region)
+        answer = (_partner if args.noun == "partner" else _link)(args, client)
+    except AdminError as error:
+        print(f"partnerpoints admin: {error}", file=sys.stderr)
+        return 2
+    text = json.dumps(answer.json(), indent=2) if answer.body else ""
+    print(text, file=sys.stdout if answer.status < 400 else sys.stderr)
+    return 0 if answer.status < 400 else 1

@@ -1,0 +1,32 @@
+"""Which template table each PynamoDB model stands for, and binding them to the deployed names."""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
+from partnerpoints.dal.partner_tables import LinkItem, PartnerItem
+from partnerpoints.settings import Settings
+
+# Template logical id -> model; the drift test compares each pair.
+TEMPLATE_TABLES: dict[str, type[Model]] = {
+    "LedgerEntriesTable": LedgerEntryItem,
+    "AccountBalancesTable": AccountBalanceItem,
+    "PartnersTable": PartnerItem,
+    "LinksTable": LinkItem,
+}
+
+
+def bind_tables(settings: Settings) -> None:
+    """Point every model at the table and endpoint named by the settings."""
+    names = {
+        LedgerEntryItem: settings.ledger_entries_table_name,
+        AccountBalanceItem: settings.account_balances_table_name,
+        PartnerItem: settings.partners_table_name,
+        LinkItem: settings.links_table_name,
+    }
+    for model, table_name in names.items():
+        model.Meta.table_name = table_name
+        model.Meta.region = settings.region
+        model.Meta.host = settings.dynamodb_endpoint_url
+        model._connection = None  # rebuilt lazily with the new name and endpoint

@@ -1,0 +1,108 @@
+"""Partners and links as the operator manages them. A link's destination is checked against its
+partner's allowed domains whenever it is saved (and again by the click function when it is served)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from functools import cache
+
+from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.exceptions import AlreadyExists, InvalidField, PartnerNotFound
+from partnerpoints.models.partners import (
+    Link,
+    LinkSettings,
+    NewLink,
+    NewPartner,
+    Partner,
+    PartnerSettings,
+    destination_host,
+    host_allowed,
+)
+from partnerpoints.observability import logger
+from partnerpoints.settings import get_settings
+
+GENERATED_LINK_ID_BYTES = 6  # 8 URL-safe characters: 2^48 ids, collisions retried
+
+
+class PartnerDirectory:
+    def __init__(self, store: PartnerStore) -> None:
+        self._store = store
+
+    def create_partner(self, partner: NewPartner) -> Partner:
+        created = self._store.create_partner(partner)
+        logger.info("partner created", partner_id=partner.partner_id, domains=len(partner.allowed_domains))
+        return created
+
+    def replace_partner(self, partner_id: str, settings: PartnerSettings) -> Partner:
+        replaced = self._store.replace_partner(NewPartner(partner_id=partner_id, **settings.model_dump()))
+        logger.info("partner replaced", partner_id=partner_id)
+        return replaced
+
+    def get_partner(self, partner_id: str) -> Partner:
+        return self._store.get_partner(partner_id)
+
+    def _partner_for_link(self, partner_id: str) -> Partner:
+        try:
+            return self._store.get_partner(partner_id)
+        except PartnerNotFound as error:
+            raise InvalidField(
+                "the link names an unknown partner",
+                [{"path": "body.partner_id", "message": f"no partner {partner_id}"}],
+            ) from error
+
+    @staticmethod
+    def _check_destination(partner: Partner, destination: str) -> None:
+        host = destination_host(destination)
+        if not host_allowed(host, partner.allowed_domains):
+            allowed = ", ".join(partner.allowed_domains)
+            raise InvalidField(
+                "the destination is not on the partner's allowed domains",
+                [
+                    {
+                        "path": "body.destination",
+                        "message": f"host {host} is not one of {allowed} or a subdomain of one",
+                    }
+                ],
+            )
+
+    def create_link(self, new: NewLink) -> Link:
+        partner = self._partner_for_link(new.partner_id)
+        self._check_destination(partner, new.destination)
+        now = datetime.now(UTC)
+        for _ in range(3):
+            link_id = new.link_id or secrets.token_urlsafe(GENERATED_LINK_ID_BYTES)
+            link = Link(
+                link_id=link_id,
+                partner_id=new.partner_id,
+                destination=new.destination,
+                status=new.status,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                created = self._store.create_link(link)
+            except AlreadyExists:
+                if new.link_id:
+                    raise
+                continue  # a generated id collided: draw another
+            logger.info("link created", link_id=link_id, partner_id=new.partner_id, status=new.status)
+            return created
+        raise AlreadyExists("could not draw an unused link id; try again")
+
+    def replace_link(self, link_id: str, settings: LinkSettings) -> Link:
+        current = self._store.get_link(link_id)
+        self._check_destination(self._store.get_partner(current.partner_id), settings.destination)
+        replaced = self._store.replace_link(
+            current.model_copy(update={**settings.model_dump(), "updated_at": datetime.now(UTC)})
+        )
+        logger.info("link replaced", link_id=link_id, status=settings.status)
+        return replaced
+
+    def get_link(self, link_id: str) -> Link:
+        return self._store.get_link(link_id)
+
+
+@cache
+def get_partner_directory() -> PartnerDirectory:
+    return PartnerDirectory(PartnerStore(get_settings()))

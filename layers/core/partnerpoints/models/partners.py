@@ -1,0 +1,156 @@
+"""Partners (merchants) and their tracking links, as the operator configures them.
+
+Every host a shopper can be sent to is checked here: partner domains are normalised hostnames, link
+destinations are https URL templates whose scheme and host hold no macro, and a destination's or
+fallback's host must be one of the partner's allowed domains or a subdomain of one (DESIGN §4.6).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Self
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from partnerpoints.models.currencies import is_currency
+
+PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
+LinkId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")]
+CategoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
+
+LINK_MACROS = frozenset({"click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "link_id", "partner_id"})
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_MACRO = re.compile(r"\{([^{}]*)\}")
+
+
+def normalize_hostname(value: str) -> str:
+    """A lower-cased ASCII (IDNA) hostname with at least two labels; no scheme, port, path or IP."""
+    host = value.strip().lower().rstrip(".")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise ValueError(f"{value!r} is not a valid hostname") from error
+    labels = host.split(".")
+    if len(host) > 253 or len(labels) < 2 or labels[-1].isdigit() or not all(map(_LABEL.match, labels)):
+        raise ValueError(f"{value!r} is not a hostname (like shop.example.com)")
+    return host
+
+
+def host_allowed(host: str, allowed_domains: list[str]) -> bool:
+    """Whether `host` is an allowed domain or a subdomain of one (`evil-shop.com` is not `shop.com`)."""
+    return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
+
+
+def https_host(url: str, what: str) -> str:
+    """The normalised host of an https URL with no userinfo and no port but 443."""
+    if not url.lower().startswith("https://"):
+        raise ValueError(f"{what} must be an https:// URL")
+    parts = urlsplit(url)
+    authority = parts.netloc
+    if "@" in authority or "\\" in authority:
+        raise ValueError(f"{what} may not carry user information")
+    if parts.port not in (None, 443):
+        raise ValueError(f"{what} may not use port {parts.port}")
+    return normalize_hostname(parts.hostname or "")
+
+
+def destination_host(template: str) -> str:
+    """The host of a link destination template; macros may fill the path, query and fragment only."""
+    if "://" in template:
+        scheme_and_authority = template[: template.index("://") + 3]
+        rest = template[len(scheme_and_authority) :]
+        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        if "{" in scheme_and_authority + authority or "}" in scheme_and_authority + authority:
+            raise ValueError("macros may not appear in the scheme or host of a destination")
+    if template.count("{") != template.count("}"):
+        raise ValueError("unbalanced braces in the destination")
+    unknown = sorted(set(_MACRO.findall(template)) - LINK_MACROS)
+    if unknown:
+        raise ValueError(f"unknown macros {unknown}; allowed: {sorted(LINK_MACROS)}")
+    if any(character.isspace() for character in template):
+        raise ValueError("the destination may not contain whitespace")
+    return https_host(_MACRO.sub("x", template), "the destination")
+
+
+def _currency(code: str) -> str:
+    if not is_currency(code):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+Hostname = Annotated[str, AfterValidator(normalize_hostname)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
+
+
+class PartnerSettings(BaseModel):
+    """What the operator sets for a partner; PUT replaces all of it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    currency: Currency
+    allowed_domains: list[Hostname] = Field(min_length=1, max_length=50)
+    points_percent: Percent
+    category_points_percent: dict[CategoryKey, Percent] = Field(default_factory=dict, max_length=200)
+    commission_percent: Percent
+    category_commission_percent: dict[CategoryKey, Percent] = Field(default_factory=dict, max_length=200)
+    hold_days: int = Field(default=30, ge=0, le=365)
+    attribution_window_days: int = Field(default=30, ge=1, le=365)
+    fallback_url: str | None = Field(default=None, max_length=2048)
+    blocked_referrer_domains: list[Hostname] = Field(default_factory=list, max_length=200)
+
+    @model_validator(mode="after")
+    def _fallback_on_an_allowed_domain(self) -> Self:
+        if self.fallback_url is not None:
+            host = https_host(self.fallback_url, "fallback_url")
+            if not host_allowed(host, self.allowed_domains):
+                raise ValueError(f"fallback_url host {host} is not one of the partner's allowed domains")
+        return self
+
+
+class NewPartner(PartnerSettings):
+    partner_id: PartnerId
+
+
+class Partner(NewPartner):
+    created_at: datetime
+    updated_at: datetime
+
+
+class LinkStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+def _destination(template: str) -> str:
+    destination_host(template)
+    return template
+
+
+Destination = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_destination)]
+
+
+class LinkSettings(BaseModel):
+    """What may change on a link (PUT replaces both); its partner never changes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    destination: Destination
+    status: LinkStatus = LinkStatus.ACTIVE
+
+
+class NewLink(LinkSettings):
+    partner_id: PartnerId
+    link_id: LinkId | None = None
+
+
+class Link(LinkSettings):
+    link_id: LinkId
+    partner_id: PartnerId
+    created_at: datetime
+    updated_at: datetime
