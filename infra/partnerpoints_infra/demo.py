@@ -1,6 +1,7 @@
 """`make demo`: start the local stack and play the program through its HTTP API and Lambda Invoke API.
 
-The scenario grows with every feature. Today: an operator adjusts member accounts over the
+The scenario grows with every feature. Today: an operator configures a partner and its tracking link
+(an off-list destination refused), adjusts member accounts over the
 IAM-authorized admin route (a retry, a refused debit and a malformed request included), members read
 their balances and activity with their tokens (and are refused someone else's), a function is invoked
 through the Lambda API with its event file, and every balance is reconciled with the sum of its
@@ -30,6 +31,7 @@ from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
 
 OPERATOR = Credentials("AKIDDEMOOPERATOR", "demo-operator-secret")
 MEMBERS = ("alice", "bob")
+DEMO_DESTINATION = "https://www.shop-a.example/landing?cid={click_id}&s1={sub1}"
 ADJUSTMENTS = [
     # member, adjustment id, account, points, reason
     ("alice", "WELCOME-alice", "main", 1200, "welcome bonus for joining the program"),
@@ -70,15 +72,50 @@ class Scenario:
         self.out = out
         self.answers: Counter[str] = Counter()
         self.adjustments: Counter[str] = Counter()
+        self.configured: Counter[str] = Counter()
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
 
     def show(self, request: str, answer: Answer, note: str = "") -> None:
         self.answers[str(answer.status)] += 1
+        if not note and answer.status >= 400:
+            # The API's own error code (DESIGN §3 body); the gateway's answers carry a message instead.
+            body = answer.json()
+            note = body["error"]["code"] if "error" in body else body.get("message", "")
         print(f"  {request:<58} -> {answer.status} {note}", file=self.out)
 
     def as_member(self, member: str, path: str) -> Answer:
         return call("GET", f"{self.base}{path}", headers={"authorization": f"Bearer {self.tokens[member]}"})
+
+    def operator_configures(self) -> None:
+        """A partner and its link through the admin API, as `partnerpoints admin` would send them."""
+        partner = json.loads(
+            json.loads((PROJECT_ROOT / "events/AdminApiFunction/post-partner.json").read_text())["body"]
+        )
+        answer = call("POST", f"{self.base}/admin/partners", partner, sign_with=OPERATOR)
+        self.configured["partners"] += answer.status == 201
+        domains = ", ".join(answer.json()["allowed_domains"])
+        self.show(
+            f"POST partner {partner['partner_id']} ({partner['points_percent']}% back)", answer, domains
+        )
+        self.show(
+            "POST the same partner again",
+            call("POST", f"{self.base}/admin/partners", partner, sign_with=OPERATOR),
+        )
+        link = {"partner_id": "shop-a", "link_id": "shop-a-home", "destination": DEMO_DESTINATION}
+        answer = call("POST", f"{self.base}/admin/links", link, sign_with=OPERATOR)
+        self.configured["links"] += answer.status == 201
+        self.show("POST link shop-a-home", answer, answer.json()["url"])
+        off_list = {"partner_id": "shop-a", "destination": "https://shop-a.example.evil.test/?cid={click_id}"}
+        answer = call("POST", f"{self.base}/admin/links", off_list, sign_with=OPERATOR)
+        self.configured["refused destinations"] += answer.status == 422
+        self.show("POST a link to shop-a.example.evil.test", answer, "refused: not an allowed domain")
+        paused = {"destination": DEMO_DESTINATION, "status": "paused"}
+        answer = call("PUT", f"{self.base}/admin/links/shop-a-home", paused, sign_with=OPERATOR)
+        self.show("PUT link shop-a-home paused", answer, answer.json()["status"])
+        resumed = {"destination": DEMO_DESTINATION, "status": "active"}
+        answer = call("PUT", f"{self.base}/admin/links/shop-a-home", resumed, sign_with=OPERATOR)
+        self.show("PUT link shop-a-home active again", answer, answer.json()["status"])
 
     def operator_adjusts(self) -> None:
         for member, adjustment_id, account, points, reason in ADJUSTMENTS:
@@ -163,8 +200,14 @@ class Scenario:
 
 def summary(scenario: Scenario, reconciled: bool, pending: int, available: int, log: Path) -> str:
     adjustments = scenario.adjustments
+    configured = scenario.configured
     rows = [
-        ("clicks (total / unique / bot)", "not built yet (issue 4: click tracking)"),
+        (
+            "partners / links configured",
+            f"{configured['partners']} / {configured['links']} "
+            f"({configured['refused destinations']} destination refused: not an allowed domain)",
+        ),
+        ("clicks (total / unique / bot)", "not built yet (issue 4: the click redirect function)"),
         ("postbacks (accepted / duplicate / rejected)", "not built yet (issue 5: order postbacks)"),
         ("orders by status", "not built yet (issue 5)"),
         (
@@ -195,6 +238,8 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
     with running_stack(options, printer=_log_printer(log)) as running:
         print(f"  HTTP API {running.http_url}, Lambda API {running.lambda_url}", file=out)
         scenario = Scenario(running, out)
+        progress.step("the operator configures a partner and a tracking link (admin API, IAM)")
+        scenario.operator_configures()
         progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
         scenario.operator_adjusts()
         progress.step("members read their balances with their tokens")
