@@ -8,16 +8,24 @@ from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
 
 from partnerpoints.dal.partner_tables import LinkItem, PartnerItem
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.exceptions import AlreadyExists, LinkNotFound, PartnerNotFound
+from partnerpoints.exceptions import AlreadyExists, LinkNotFound, PartnerNotFound, PartnerPointsError
 from partnerpoints.models.partners import Link, NewPartner, Partner
 from partnerpoints.settings import Settings
 
 
-def _condition_failed(error: PutError) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+def _save(item: Model, condition: Condition, refusal: PartnerPointsError) -> None:
+    """A conditional put; `refusal` is raised when the condition (exists / does not exist) fails."""
+    try:
+        item.save(condition=condition)
+    except PutError as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            raise refusal from error
+        raise
 
 
 def _partner_item(partner: Partner) -> PartnerItem:
@@ -61,12 +69,8 @@ class PartnerStore:
     def create_partner(self, partner: NewPartner, now: datetime | None = None) -> Partner:
         now = now or datetime.now(UTC)
         stored = Partner(**partner.model_dump(), created_at=now, updated_at=now)
-        try:
-            _partner_item(stored).save(condition=PartnerItem.partner_id.does_not_exist())
-        except PutError as error:
-            if _condition_failed(error):
-                raise AlreadyExists(f"partner {partner.partner_id} already exists") from error
-            raise
+        refusal = AlreadyExists(f"partner {partner.partner_id} already exists")
+        _save(_partner_item(stored), PartnerItem.partner_id.does_not_exist(), refusal)
         return stored
 
     def replace_partner(self, partner: NewPartner, now: datetime | None = None) -> Partner:
@@ -74,12 +78,11 @@ class PartnerStore:
         stored = Partner(
             **partner.model_dump(), created_at=current.created_at, updated_at=now or datetime.now(UTC)
         )
-        try:
-            _partner_item(stored).save(condition=PartnerItem.partner_id.exists())
-        except PutError as error:
-            if _condition_failed(error):
-                raise PartnerNotFound(f"no partner {partner.partner_id}") from error
-            raise
+        _save(
+            _partner_item(stored),
+            PartnerItem.partner_id.exists(),
+            PartnerNotFound(f"no partner {partner.partner_id}"),
+        )
         return stored
 
     def get_partner(self, partner_id: str) -> Partner:
@@ -89,21 +92,14 @@ class PartnerStore:
             raise PartnerNotFound(f"no partner {partner_id}") from error
 
     def create_link(self, link: Link) -> Link:
-        try:
-            LinkItem(**link.model_dump()).save(condition=LinkItem.link_id.does_not_exist())
-        except PutError as error:
-            if _condition_failed(error):
-                raise AlreadyExists(f"link {link.link_id} already exists") from error
-            raise
+        refusal = AlreadyExists(f"link {link.link_id} already exists")
+        _save(LinkItem(**link.model_dump()), LinkItem.link_id.does_not_exist(), refusal)
         return link
 
     def replace_link(self, link: Link) -> Link:
-        try:
-            LinkItem(**link.model_dump()).save(condition=LinkItem.link_id.exists())
-        except PutError as error:
-            if _condition_failed(error):
-                raise LinkNotFound(f"no link {link.link_id}") from error
-            raise
+        _save(
+            LinkItem(**link.model_dump()), LinkItem.link_id.exists(), LinkNotFound(f"no link {link.link_id}")
+        )
         return link
 
     def get_link(self, link_id: str) -> Link:
