@@ -24,10 +24,19 @@ os.environ.update(
 from moto import mock_aws
 
 from partnerpoints.dal.ledger_store import LedgerStore
-from partnerpoints.logic.ledger import Ledger
-from partnerpoints.settings import Settings
+from partnerpoints.logic.click_redirect import get_click_redirector
+from partnerpoints.logic.ledger import Ledger, get_ledger
+from partnerpoints.logic.partners import get_partner_directory
+from partnerpoints.settings import Settings, get_settings
 from partnerpoints_infra.dynamodb_local import dynamodb_local
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+
+
+def forget_deployment() -> None:
+    """Each test stack is a new deployment: drop what functions cache per execution environment
+    (settings, clients, the signing key read from the stack's secret)."""
+    for factory in (get_settings, get_partner_directory, get_click_redirector, get_ledger):
+        factory.cache_clear()
 
 
 def settings_for(stack: LocalStack) -> Settings:
@@ -39,6 +48,7 @@ def moto_stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStack]:
     """A fresh in-memory AWS (moto) with every resource of the template; its names in os.environ."""
     with mock_aws():
         stack = provision()
+        forget_deployment()
         for name, value in stack.environment().items():
             monkeypatch.setenv(name, value)
         yield stack
@@ -60,7 +70,9 @@ def dynamodb_local_endpoint() -> Iterator[str]:
 def dynamodb_local_stack(dynamodb_local_endpoint: str) -> Iterator[LocalStack]:
     """Tables in DynamoDB Local (a real storage engine, safe under concurrency); S3 and SQS in moto."""
     with mock_aws():
-        yield provision(Endpoints(dynamodb=dynamodb_local_endpoint), stack_name=f"t{uuid.uuid4().hex[:10]}")
+        stack = provision(Endpoints(dynamodb=dynamodb_local_endpoint), stack_name=f"t{uuid.uuid4().hex[:10]}")
+        forget_deployment()
+        yield stack
 
 
 @pytest.fixture

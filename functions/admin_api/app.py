@@ -1,6 +1,7 @@
 """AdminApiFunction: partners and links for operators (IAM-authorized routes)."""
 
 from typing import Any
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
@@ -12,7 +13,9 @@ from partnerpoints.models.partners import (
     Link,
     LinkId,
     LinkSettings,
+    MemberLink,
     NewLink,
+    NewMemberLink,
     NewPartner,
     PartnerId,
     PartnerSettings,
@@ -64,6 +67,16 @@ def get_link(link_id: LinkId) -> dict[str, Any]:
 @tracer.capture_method
 def replace_link(link_id: LinkId, link: LinkSettings) -> dict[str, Any]:
     return _with_url(get_partner_directory().replace_link(link_id, link))
+
+
+@app.post("/admin/member-links")
+@tracer.capture_method
+def create_member_link(request: NewMemberLink) -> Response[dict[str, Any]]:
+    member_link: MemberLink = get_partner_directory().member_link(request)
+    url = (
+        f"{public_base_url(app.current_event)}/c/{member_link.link_id}?{urlencode({'m': member_link.token})}"
+    )
+    return _created({**member_link.model_dump(mode="json"), "url": url})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -8,6 +8,7 @@ tables, so it behaves the same against the local stack and a deployment.
     partnerpoints admin link create --partner PARTNER_ID --destination URL [--link-id ID] [--paused]
     partnerpoints admin link get LINK_ID
     partnerpoints admin link update LINK_ID [--destination URL] [--status active|paused]
+    partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
 
 Without --api it talks to the local stack running from --state-dir (default .local).
 """
@@ -95,6 +96,15 @@ def _link(args: argparse.Namespace, client: AdminClient) -> Answer:
     return client.request("PUT", f"/admin/links/{args.link_id}", body)
 
 
+def _member_link(args: argparse.Namespace, client: AdminClient) -> Answer:
+    return client.request(
+        "POST", "/admin/member-links", {"member_id": args.member_id, "link_id": args.link_id}
+    )
+
+
+_NOUNS = {"partner": _partner, "link": _link, "member-link": _member_link}
+
+
 def add_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="the operator's client of the admin API")
     admin.add_argument("--api", help="the HTTP API's base URL (default: the running local stack)")
@@ -132,15 +142,24 @@ def add_parser(commands: Any) -> None:
     change.add_argument("--destination")
     change.add_argument("--status", choices=["active", "paused"])
 
+    member_link = nouns.add_parser(
+        "member-link", help="a member's personal click URL (their clicks are attributed to them)"
+    )
+    member_link.add_argument("member_id")
+    member_link.add_argument("link_id")
+
 
 def run(args: argparse.Namespace) -> int:
     """Print the API's answer; exit 0 on success, 1 when the API refused, 2 for a local problem."""
     try:
         client = AdminClient(_api_url(args), args.region)
-        answer = (_partner if args.noun == "partner" else _link)(args, client)
+        answer = _NOUNS[args.noun](args, client)
     except AdminError as error:
         print(f"partnerpoints admin: {error}", file=sys.stderr)
         return 2
+    if args.noun == "member-link" and answer.status < 400:
+        print(answer.json()["url"])
+        return 0
     text = json.dumps(answer.json(), indent=2) if answer.body else ""
     print(text, file=sys.stdout if answer.status < 400 else sys.stderr)
     return 0 if answer.status < 400 else 1

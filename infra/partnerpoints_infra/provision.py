@@ -9,6 +9,8 @@ get their environment variables locally.
 from __future__ import annotations
 
 import re
+import secrets
+import string
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -61,6 +63,7 @@ class Endpoints:
     dynamodb: str | None = None
     s3: str | None = None
     sqs: str | None = None
+    secretsmanager: str | None = None
 
 
 @dataclass
@@ -179,6 +182,24 @@ def _create_table(client: Any, name: str, properties: dict[str, Any]) -> dict[st
     return table
 
 
+def _create_secret(client: Any, name: str, properties: dict[str, Any]) -> str:
+    """A secret as CloudFormation makes it: a literal SecretString, or one generated to the template's
+    GenerateSecretString length (letters and digits: stricter than any exclusion it may ask for)."""
+    generate = properties.get("GenerateSecretString")
+    if generate is not None:
+        length = int(generate.get("PasswordLength", 32))
+        value = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(length))
+    else:
+        value = properties["SecretString"]
+    try:
+        arn: str = client.create_secret(Name=name, SecretString=value)["ARN"]
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+        arn = client.describe_secret(SecretId=name)["ARN"]
+    return arn
+
+
 @cache
 def _shared_session() -> boto3.session.Session:
     # One session for every provisioning in a process: loading service models dominates client creation.
@@ -207,7 +228,7 @@ def provision(
     session: boto3.session.Session | None = None,
     template_path: Path = TEMPLATE_PATH,
 ) -> LocalStack:
-    """Create every table, bucket and queue of the template and return how to reach them."""
+    """Create every table, bucket, queue and secret of the template and return how to reach them."""
     endpoints = endpoints or Endpoints()
     session = session or _shared_session()
     template = translate_template(template_path)
@@ -248,6 +269,13 @@ def provision(
         url = sqs.create_queue(QueueName=name, Attributes=queue_attributes)["QueueUrl"]
         arn = f"arn:aws:sqs:{endpoints.region}:{LOCAL_ACCOUNT_ID}:{name}"
         resources[logical_id] = PhysicalResource(ref=url, attributes={"Arn": arn, "QueueName": name})
+
+    secrets = session.client(
+        "secretsmanager", region_name=endpoints.region, endpoint_url=endpoints.secretsmanager
+    )
+    for logical_id, resource in resources_of_type(template, "AWS::SecretsManager::Secret").items():
+        arn = _create_secret(secrets, _physical_name(stack_name, logical_id), resource["Properties"])
+        resources[logical_id] = PhysicalResource(ref=arn, attributes={"Id": arn})
 
     return LocalStack(
         stack_name=stack_name,

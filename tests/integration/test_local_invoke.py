@@ -20,6 +20,11 @@ EXPECTED_STATUS = {
     "AdminApiFunction/post-link.json": 422,
     "AdminApiFunction/post-link-host-not-allowed.json": 422,
     "AdminApiFunction/put-link-pause.json": 404,
+    "AdminApiFunction/post-member-link.json": 404,
+    # On a fresh stack the link does not exist yet; the sub id check comes before the lookup.
+    "ClickRedirectFunction/get-click.json": 404,
+    "ClickRedirectFunction/head-click-link-preview-bot.json": 404,
+    "ClickRedirectFunction/get-click-sub-id-too-long.json": 400,
     "HealthFunction/get-health.json": 200,
     "MemberAccountsFunction/get-balances.json": 200,
     "MemberAccountsFunction/get-balances-of-another-member.json": 403,

@@ -5,21 +5,21 @@ checked when the link was saved."""
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from partnerpoints.models.partners import (
+from partnerpoints.destinations import (
     LINK_MACROS,
-    LinkSettings,
-    NewPartner,
     destination_host,
+    fill_destination,
     host_allowed,
     normalize_hostname,
 )
+from partnerpoints.models.partners import LinkSettings, NewPartner
 
 PARTNER = {
     "partner_id": "shop-a",
@@ -122,8 +122,6 @@ def test_filled_destinations_keep_the_checked_host(host: str, rest: str, values:
         checked = destination_host(template)
     except ValueError:
         return  # refused when saved: never served
-    filled = template
-    for name in LINK_MACROS:
-        filled = filled.replace("{" + name + "}", quote(values.get(name, ""), safe=""))
+    filled = fill_destination(template, values)
     assert urlsplit(filled).hostname == checked
     assert host_allowed(checked, ["shop-a.example"])

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
-from partnerpoints.settings import Settings
+from partnerpoints.settings import Settings, SettingsError
 
 
 def test_settings_come_from_the_environment() -> None:
@@ -14,6 +13,7 @@ def test_settings_come_from_the_environment() -> None:
             "ACCOUNT_BALANCES_TABLE_NAME": "stack-AccountBalancesTable-1",
             "PARTNERS_TABLE_NAME": "stack-PartnersTable-1",
             "LINKS_TABLE_NAME": "stack-LinksTable-1",
+            "CLICKS_TABLE_NAME": "stack-ClicksTable-1",
         }
     )
     assert settings.region == "eu-west-1"
@@ -23,5 +23,5 @@ def test_settings_come_from_the_environment() -> None:
 
 
 def test_a_missing_table_name_is_a_clear_startup_error() -> None:
-    with pytest.raises(ValidationError, match="ledger_entries_table_name"):
+    with pytest.raises(SettingsError, match="ledger_entries_table_name"):
         Settings.from_environment({"AWS_REGION": "eu-west-1", "ACCOUNT_BALANCES_TABLE_NAME": "abc"})

@@ -28,4 +28,4 @@ def backends(use_dynamodb_local: bool, region: str = "us-east-1") -> Iterator[En
         host, port = moto.get_host_and_port()
         moto_url = f"http://{host}:{port}"
         dynamodb = stack.enter_context(dynamodb_local()) if use_dynamodb_local else moto_url
-        yield Endpoints(region=region, dynamodb=dynamodb, s3=moto_url, sqs=moto_url)
+        yield Endpoints(region=region, dynamodb=dynamodb, s3=moto_url, sqs=moto_url, secretsmanager=moto_url)

@@ -76,7 +76,12 @@ def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[s
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    for service, url in (("DYNAMODB", endpoints.dynamodb), ("S3", endpoints.s3), ("SQS", endpoints.sqs)):
+    for service, url in (
+        ("DYNAMODB", endpoints.dynamodb),
+        ("S3", endpoints.s3),
+        ("SQS", endpoints.sqs),
+        ("SECRETSMANAGER", endpoints.secretsmanager),
+    ):
         if url:
             variables[f"AWS_ENDPOINT_URL_{service}"] = url
     variables.update(stack.runtime_environment(name))

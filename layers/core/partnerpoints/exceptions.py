@@ -71,3 +71,9 @@ class InvalidField(PartnerPointsError):
     answered like a validation error, with the field's path in the details."""
 
     code = "invalid_request"
+
+
+class StorageUnavailable(PartnerPointsError):
+    """DynamoDB or Secrets Manager did not answer after the SDK's retries; the caller may retry."""
+
+    code = "service_unavailable"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.partner_tables import LinkItem, PartnerItem
 from partnerpoints.settings import Settings
@@ -14,6 +15,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "AccountBalancesTable": AccountBalanceItem,
     "PartnersTable": PartnerItem,
     "LinksTable": LinkItem,
+    "ClicksTable": ClickItem,
 }
 
 
@@ -24,6 +26,7 @@ def bind_tables(settings: Settings) -> None:
         AccountBalanceItem: settings.account_balances_table_name,
         PartnerItem: settings.partners_table_name,
         LinkItem: settings.links_table_name,
+        ClickItem: settings.clicks_table_name,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

@@ -4,30 +4,35 @@ partner's allowed domains whenever it is saved (and again by the click function 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 
 from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.dal.signing_secret import read_signing_secret
+from partnerpoints.destinations import destination_host, host_allowed
 from partnerpoints.exceptions import AlreadyExists, InvalidField, PartnerNotFound
 from partnerpoints.models.partners import (
     Link,
     LinkSettings,
+    MemberLink,
     NewLink,
+    NewMemberLink,
     NewPartner,
     Partner,
     PartnerSettings,
-    destination_host,
-    host_allowed,
 )
 from partnerpoints.observability import logger
 from partnerpoints.settings import get_settings
+from partnerpoints.signing import ClickKeys
 
 GENERATED_LINK_ID_BYTES = 6  # 8 URL-safe characters: 2^48 ids, collisions retried
 
 
 class PartnerDirectory:
-    def __init__(self, store: PartnerStore) -> None:
+    def __init__(self, store: PartnerStore, keys: Callable[[], ClickKeys]) -> None:
         self._store = store
+        self._keys = keys
 
     def create_partner(self, partner: NewPartner) -> Partner:
         created = self._store.create_partner(partner)
@@ -102,7 +107,17 @@ class PartnerDirectory:
     def get_link(self, link_id: str) -> Link:
         return self._store.get_link(link_id)
 
+    def member_link(self, request: NewMemberLink) -> MemberLink:
+        """A link personal to one member: its `m` token attributes the member's clicks to them."""
+        link = self._store.get_link(request.link_id)
+        token = self._keys().member_token(request.member_id)
+        logger.info("member link issued", link_id=link.link_id, member_id=request.member_id)
+        return MemberLink(member_id=request.member_id, link_id=link.link_id, token=token)
+
 
 @cache
 def get_partner_directory() -> PartnerDirectory:
-    return PartnerDirectory(PartnerStore(get_settings()))
+    settings = get_settings()
+    return PartnerDirectory(
+        PartnerStore(settings), cache(lambda: ClickKeys.from_secret(read_signing_secret(settings)))
+    )

@@ -7,74 +7,21 @@ fallback's host must be one of the partner's allowed domains or a subdomain of o
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
-from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from partnerpoints.destinations import destination_host, host_allowed, https_host, normalize_hostname
 from partnerpoints.models.currencies import is_currency
+from partnerpoints.models.ledger import MemberId
 
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 LinkId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")]
 CategoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
-
-LINK_MACROS = frozenset({"click_id", "sub1", "sub2", "sub3", "sub4", "sub5", "link_id", "partner_id"})
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_MACRO = re.compile(r"\{([^{}]*)\}")
-
-
-def normalize_hostname(value: str) -> str:
-    """A lower-cased ASCII (IDNA) hostname with at least two labels; no scheme, port, path or IP."""
-    host = value.strip().lower().rstrip(".")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError as error:
-        raise ValueError(f"{value!r} is not a valid hostname") from error
-    labels = host.split(".")
-    if len(host) > 253 or len(labels) < 2 or labels[-1].isdigit() or not all(map(_LABEL.match, labels)):
-        raise ValueError(f"{value!r} is not a hostname (like shop.example.com)")
-    return host
-
-
-def host_allowed(host: str, allowed_domains: list[str]) -> bool:
-    """Whether `host` is an allowed domain or a subdomain of one (`evil-shop.com` is not `shop.com`)."""
-    return any(host == domain or host.endswith("." + domain) for domain in allowed_domains)
-
-
-def https_host(url: str, what: str) -> str:
-    """The normalised host of an https URL with no userinfo and no port but 443."""
-    if not url.lower().startswith("https://"):
-        raise ValueError(f"{what} must be an https:// URL")
-    parts = urlsplit(url)
-    authority = parts.netloc
-    if "@" in authority or "\\" in authority:
-        raise ValueError(f"{what} may not carry user information")
-    if parts.port not in (None, 443):
-        raise ValueError(f"{what} may not use port {parts.port}")
-    return normalize_hostname(parts.hostname or "")
-
-
-def destination_host(template: str) -> str:
-    """The host of a link destination template; macros may fill the path, query and fragment only."""
-    if "://" in template:
-        scheme_and_authority = template[: template.index("://") + 3]
-        rest = template[len(scheme_and_authority) :]
-        authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
-        if "{" in scheme_and_authority + authority or "}" in scheme_and_authority + authority:
-            raise ValueError("macros may not appear in the scheme or host of a destination")
-    if template.count("{") != template.count("}"):
-        raise ValueError("unbalanced braces in the destination")
-    unknown = sorted(set(_MACRO.findall(template)) - LINK_MACROS)
-    if unknown:
-        raise ValueError(f"unknown macros {unknown}; allowed: {sorted(LINK_MACROS)}")
-    if any(character.isspace() for character in template):
-        raise ValueError("the destination may not contain whitespace")
-    return https_host(_MACRO.sub("x", template), "the destination")
 
 
 def _currency(code: str) -> str:
@@ -154,3 +101,16 @@ class Link(LinkSettings):
     partner_id: PartnerId
     created_at: datetime
     updated_at: datetime
+
+
+class NewMemberLink(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    member_id: MemberId
+    link_id: LinkId
+
+
+class MemberLink(NewMemberLink):
+    """`token` goes in the click URL's `m` parameter; it is not a secret, only unforgeable."""
+
+    token: str
