@@ -27,6 +27,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import boto3
+from clicks import cold_first_click_costs, dynamodb_figures, handler_microseconds
 from moto import mock_aws
 
 from harness import DynamoDBMeter, cold_import_seconds, metered_dynamodb, write_json
@@ -184,6 +185,11 @@ def main() -> None:
         stack = provision(Endpoints(dynamodb=endpoint), stack_name="bench")
         ledger = ledger_figures(stack, args.runs)
         imports = import_figures(stack, args.import_runs)
+        clicks = dynamodb_figures(stack, args.runs)
+        click_handler = {
+            **handler_microseconds(stack, args.runs * 20),
+            **cold_first_click_costs(stack, args.import_runs),
+        }
     local = local_stack_figures(args.local_runs)
 
     print(f"\nLedger on DynamoDB Local, mean per operation over {args.runs} runs")
@@ -193,6 +199,16 @@ def main() -> None:
             f"{name:<28}{row['requests']:>9.1f}{row['read_units']:>7.1f}{row['write_units']:>7.1f}"
             f"{row['median_ms']:>11.1f}"
         )
+    print(f"\nClicks on DynamoDB Local, mean per click over {args.runs} runs")
+    print(f"{'click':<36}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
+    for name, row in clicks.items():
+        print(
+            f"{name:<36}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
+            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
+        )
+    print("\nClickRedirectFunction in this process")
+    for name, value in click_handler.items():
+        print(f"{name:<64}{value:>10.1f}")
     print(f"\nCold import in a fresh interpreter, median of {args.import_runs}")
     print(f"{'module':<56}{'ms':>8}{'x boto3':>9}")
     for name, row in imports.items():
@@ -202,7 +218,14 @@ def main() -> None:
         print(f"{name:<56}{value:>8.1f}")
     write_json(
         args.out,
-        {"ledger": ledger, "imports": imports, "local_stack": local, "python": sys.version.split()[0]},
+        {
+            "ledger": ledger,
+            "clicks": clicks,
+            "click_handler": click_handler,
+            "imports": imports,
+            "local_stack": local,
+            "python": sys.version.split()[0],
+        },
     )
     print(f"\nwrote {args.out}")
 

@@ -1,11 +1,12 @@
 """`make demo`: start the local stack and play the program through its HTTP API and Lambda Invoke API.
 
 The scenario grows with every feature. Today: an operator configures a partner and its tracking link
-(an off-list destination refused), adjusts member accounts over the
-IAM-authorized admin route (a retry, a refused debit and a malformed request included), members read
-their balances and activity with their tokens (and are refused someone else's), a function is invoked
-through the Lambda API with its event file, and every balance is reconciled with the sum of its
-activity. The summary names what is not built yet rather than hiding it.
+(an off-list destination refused); shoppers click it (a member's personal link, a repeat, a link
+preview bot, a forged member token, a blocked referrer, bad and unknown links); the operator adjusts
+member accounts over the IAM-authorized admin route (a retry, a refused debit and a malformed request
+included); members read their balances and activity with their tokens (and are refused someone
+else's); a function is invoked through the Lambda API with its event file; and every balance is
+reconciled with the sum of its activity. The summary names what is not built yet rather than hiding it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
 OPERATOR = Credentials("AKIDDEMOOPERATOR", "demo-operator-secret")
 MEMBERS = ("alice", "bob")
 DEMO_DESTINATION = "https://www.shop-a.example/landing?cid={click_id}&s1={sub1}"
+BROWSER = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_6) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15"
+)
+PHONE = "Mozilla/5.0 (Linux; Android 15; Pixel 9) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Mobile"
+CHAT_PREVIEW = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
 ADJUSTMENTS = [
     # member, adjustment id, account, points, reason
     ("alice", "WELCOME-alice", "main", 1200, "welcome bonus for joining the program"),
@@ -117,6 +123,70 @@ class Scenario:
         answer = call("PUT", f"{self.base}/admin/links/shop-a-home", resumed, sign_with=OPERATOR)
         self.show("PUT link shop-a-home active again", answer, answer.json()["status"])
 
+    def shoppers_click(self) -> None:
+        """Shoppers follow the link as browsers would; every answer is what the shopper would get."""
+        answer = call(
+            "POST",
+            f"{self.base}/admin/member-links",
+            {"member_id": "alice", "link_id": "shop-a-home"},
+            sign_with=OPERATOR,
+        )
+        alice_url = answer.json()["url"]
+        self.show("POST member-link for alice", answer, alice_url.replace(self.base, ""))
+        forged = alice_url.replace("m=alice.", "m=alice.X")
+        clicks = [
+            (
+                "GET alice's link (browser, sub1=newsletter)",
+                "GET",
+                f"{alice_url}&sub1=newsletter",
+                BROWSER,
+                {},
+            ),
+            ("GET alice's link again within the minute", "GET", f"{alice_url}&sub1=newsletter", BROWSER, {}),
+            (
+                "HEAD the link (a chat app's link preview)",
+                "HEAD",
+                f"{self.base}/c/shop-a-home",
+                CHAT_PREVIEW,
+                {},
+            ),
+            ("GET with a forged member token", "GET", forged, PHONE, {}),
+            (
+                "GET from a blocked referrer",
+                "GET",
+                f"{self.base}/c/shop-a-home",
+                PHONE,
+                {"referer": "https://www.coupon-spam.example/shop-a"},
+            ),
+            (
+                "GET with a 101-character sub1",
+                "GET",
+                f"{self.base}/c/shop-a-home?sub1={'x' * 101}",
+                PHONE,
+                {},
+            ),
+            ("GET an unknown link", "GET", f"{self.base}/c/no-such-link", PHONE, {}),
+        ]
+        for label, method, url, user_agent, headers in clicks:
+            answer = call(method, url, headers={"user-agent": user_agent, **headers})
+            note = answer.headers.get("Location") or answer.headers.get("Content-Type", "")
+            self.show(label, answer, note if len(note) < 70 else note[:67] + "...")
+
+    def stored_clicks(self, running: RunningStack) -> Counter[str]:
+        """What the click function stored, read straight from the local table for the summary."""
+        client = boto3.client(
+            "dynamodb", endpoint_url=running.stack.endpoints.dynamodb, region_name="us-east-1"
+        )
+        items = client.scan(TableName=running.stack.table_name("ClicksTable"))["Items"]
+        counts: Counter[str] = Counter()
+        for item in items:
+            bot = item["bot"]["BOOL"]
+            counts["total"] += int(item["clicks"]["N"])
+            counts["unique"] += item["unique"]["BOOL"]
+            counts["bot"] += int(item["clicks"]["N"]) if bot else 0
+            counts["members"] += "member_id" in item
+        return counts
+
     def operator_adjusts(self) -> None:
         for member, adjustment_id, account, points, reason in ADJUSTMENTS:
             body = {"adjustment_id": adjustment_id, "account": account, "points": points, "reason": reason}
@@ -198,7 +268,9 @@ class Scenario:
         return matches, pending, available
 
 
-def summary(scenario: Scenario, reconciled: bool, pending: int, available: int, log: Path) -> str:
+def summary(
+    scenario: Scenario, clicks: Counter[str], reconciled: bool, pending: int, available: int, *, log: Path
+) -> str:
     adjustments = scenario.adjustments
     configured = scenario.configured
     rows = [
@@ -207,7 +279,11 @@ def summary(scenario: Scenario, reconciled: bool, pending: int, available: int, 
             f"{configured['partners']} / {configured['links']} "
             f"({configured['refused destinations']} destination refused: not an allowed domain)",
         ),
-        ("clicks (total / unique / bot)", "not built yet (issue 4: the click redirect function)"),
+        (
+            "clicks (total / unique / bot)",
+            f"{clicks['total']} / {clicks['unique']} / {clicks['bot']} "
+            f"({clicks['members']} attributed to a member; the repeat counted on the first click)",
+        ),
         ("postbacks (accepted / duplicate / rejected)", "not built yet (issue 5: order postbacks)"),
         ("orders by status", "not built yet (issue 5)"),
         (
@@ -240,6 +316,9 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         scenario = Scenario(running, out)
         progress.step("the operator configures a partner and a tracking link (admin API, IAM)")
         scenario.operator_configures()
+        progress.step("shoppers click the link (ClickRedirectFunction: one write per click)")
+        scenario.shoppers_click()
+        clicks = scenario.stored_clicks(running)
         progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
         scenario.operator_adjusts()
         progress.step("members read their balances with their tokens")
@@ -249,7 +328,7 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
     print(file=out)
-    print(summary(scenario, reconciled, pending, available, log), file=out)
+    print(summary(scenario, clicks, reconciled, pending, available, log=log), file=out)
     return reconciled
 
 

@@ -203,3 +203,39 @@ def test_the_admin_command_manages_partners_and_links_over_the_api(
     assert "body.destination" in capsys.readouterr().err
     assert cli.main([*admin, "partner", "get", "no-such-partner"]) == 1
     assert "partner_not_found" in capsys.readouterr().err
+
+
+def test_a_shopper_follows_a_member_link_over_http(
+    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partner_id = f"shop-{uuid.uuid4().hex[:8]}"
+    partner = {
+        **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
+        "partner_id": partner_id,
+    }
+    partner_file = tmp_path / "partner.json"
+    partner_file.write_text(json.dumps(partner))
+    admin = ["admin", "--state-dir", str(app_stack.state_dir)]
+    assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 0
+    capsys.readouterr()
+    destination = "https://www.shop-a.example/p?cid={click_id}&s={sub1}"
+    assert cli.main([*admin, "link", "create", "--partner", partner_id, "--destination", destination]) == 0
+    link_id = json.loads(capsys.readouterr().out)["link_id"]
+    assert cli.main([*admin, "member-link", "m-42", link_id]) == 0
+    member_url = capsys.readouterr().out.strip()
+    assert member_url.startswith(f"{app_stack.http_url}/c/{link_id}?m=m-42.")
+
+    browser = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
+    answer = call("GET", f"{member_url}&sub1=e2e%2Fhome", headers=browser)
+    assert answer.status == 302
+    assert answer.headers["Cache-Control"] == "no-store"
+    location = answer.headers["Location"]
+    assert location.startswith("https://www.shop-a.example/p?cid=")
+    assert location.endswith("&s=e2e%2Fhome")
+
+    preview = call("HEAD", f"{app_stack.http_url}/c/{link_id}", headers=browser)
+    assert preview.status == 302
+    assert preview.headers["Location"] != location  # a bot's click is its own, never the member's
+    missing = call("GET", f"{app_stack.http_url}/c/no-such-link", headers=browser)
+    assert missing.status == 404
+    assert "text/html" in missing.headers["Content-Type"]

@@ -27,6 +27,10 @@ def check_scenario(output: str) -> None:
     assert "reconciliation every balance equals the sum of its entries" in lines
     assert "POST a link to shop-a.example.evil.test -> 422 refused: not an allowed domain" in lines
     assert "partners / links configured 1 / 1 (1 destination refused: not an allowed domain)" in lines
+    assert "GET with a 101-character sub1 -> 400 text/html; charset=utf-8" in lines
+    assert "GET from a blocked referrer -> 302 https://www.shop-a.example/" in lines
+    clicks = "clicks (total / unique / bot) 4 / 2 / 1 (1 attributed to a member; the repeat counted"
+    assert any(line.startswith(clicks) for line in lines)
 
 
 def test_demo_on_moto(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[s
         ("DYNAMODB", endpoints.dynamodb),
         ("S3", endpoints.s3),
         ("SQS", endpoints.sqs),
-        ("SECRETSMANAGER", endpoints.secretsmanager),
+        ("SECRETS_MANAGER", endpoints.secretsmanager),
     ):
         if url:
             variables[f"AWS_ENDPOINT_URL_{service}"] = url
