@@ -18,7 +18,7 @@ help:
 	@echo "make serve              the whole template on this machine (ARGS=--dynamodb-local for DynamoDB Local)"
 	@echo "make invoke-FUNCTION    run a function with each of its events/FUNCTION/*.json (EVENT=file for one)"
 	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
-	@echo "make bench              DynamoDB requests/units per ledger operation, cold starts, local stack latency"
+	@echo "make bench              DynamoDB requests/units per ledger operation and per click, cold starts, local stack latency"
 
 # The virtual environment is rebuilt when a pin changes.
 $(INSTALLED): pyproject.toml layers/core/requirements.txt requirements-dev.txt

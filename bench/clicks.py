@@ -12,14 +12,14 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import boto3
 from botocore.stub import Stubber
 
-from harness import DynamoDBMeter, metered_dynamodb
+from harness import measure, metered_dynamodb
 from partnerpoints.dal.click_store import ClickStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.logic.click_redirect import ClickRedirector
@@ -35,22 +35,6 @@ from partnerpoints_infra.template import PROJECT_ROOT
 KEYS = ClickKeys.from_secret("b" * 64)
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 EVENT = PROJECT_ROOT / "events/ClickRedirectFunction/get-click.json"
-
-
-def _per_click(meter: DynamoDBMeter, runs: int, click: Callable[[int], Any]) -> dict[str, float]:
-    meter.reset()
-    latencies = []
-    for i in range(runs):
-        started = time.perf_counter()
-        click(i)
-        latencies.append(time.perf_counter() - started)
-    return {
-        "requests": sum(meter.requests.values()) / runs,
-        "reads": sum(n for op, n in meter.requests.items() if op.startswith("Get")) / runs,
-        "read_units": meter.read_units / runs,
-        "write_units": meter.write_units / runs,
-        "median_ms": statistics.median(latencies) * 1000,
-    }
 
 
 def _configure(settings: Settings) -> None:
@@ -84,14 +68,14 @@ def dynamodb_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]
         warm = ClickRedirector(store, lambda: KEYS)
         warm.click(replace(shopper, source_ip="192.0.2.1"))  # client created, link cached
         return {
-            "first click (link not cached)": _per_click(
+            "first click (link not cached)": measure(
                 meter,
                 runs,
                 lambda i: ClickRedirector(store, lambda: KEYS).click(new_shopper(1000 + i)),
             ),
-            "warm click (link cached)": _per_click(meter, runs, lambda i: warm.click(new_shopper(i))),
-            "repeat within the minute (flood)": _per_click(meter, runs, lambda _: warm.click(new_shopper(0))),
-            "bot click (HEAD)": _per_click(
+            "warm click (link cached)": measure(meter, runs, lambda i: warm.click(new_shopper(i))),
+            "repeat within the minute (flood)": measure(meter, runs, lambda _: warm.click(new_shopper(0))),
+            "bot click (HEAD)": measure(
                 meter, runs, lambda i: warm.click(replace(new_shopper(2000 + i), method="HEAD"))
             ),
         }

@@ -10,8 +10,9 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +60,23 @@ class DynamoDBMeter:
                 self.write_units += units
             else:
                 self.read_units += units
+
+
+def measure(meter: DynamoDBMeter, runs: int, operation: Callable[[int], Any]) -> dict[str, float]:
+    """Mean requests (and how many of them read), capacity units per run, and the median latency."""
+    meter.reset()
+    latencies = []
+    for i in range(runs):
+        started = time.perf_counter()
+        operation(i)
+        latencies.append(time.perf_counter() - started)
+    return {
+        "requests": sum(meter.requests.values()) / runs,
+        "reads": sum(n for name, n in meter.requests.items() if name not in _WRITE_OPERATIONS) / runs,
+        "read_units": meter.read_units / runs,
+        "write_units": meter.write_units / runs,
+        "median_ms": statistics.median(latencies) * 1000,
+    }
 
 
 @contextmanager

@@ -30,7 +30,7 @@ import boto3
 from clicks import cold_first_click_costs, dynamodb_figures, handler_microseconds
 from moto import mock_aws
 
-from harness import DynamoDBMeter, cold_import_seconds, metered_dynamodb, write_json
+from harness import cold_import_seconds, measure, metered_dynamodb, write_json
 from partnerpoints_infra.dynamodb_local import dynamodb_local
 from partnerpoints_infra.functions import function_specs
 from partnerpoints_infra.http_client import call
@@ -39,21 +39,6 @@ from partnerpoints_infra.local.commands import jwt_authorizers
 from partnerpoints_infra.local.serve import ServeOptions, running_stack
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
 from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
-
-
-def measure(meter: DynamoDBMeter, runs: int, operation: Callable[[int], Any]) -> dict[str, float]:
-    meter.reset()
-    latencies = []
-    for i in range(runs):
-        started = time.perf_counter()
-        operation(i)
-        latencies.append(time.perf_counter() - started)
-    return {
-        "requests": sum(meter.requests.values()) / runs,
-        "read_units": meter.read_units / runs,
-        "write_units": meter.write_units / runs,
-        "median_ms": statistics.median(latencies) * 1000,
-    }
 
 
 def ledger_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
@@ -103,9 +88,10 @@ def ledger_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
 
 
 def import_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
+    """Each function's cold import against a bare `import boto3`, interleaved run by run so that the
+    machine's drift (other processes, CPU frequency) weighs on both sides of each ratio alike."""
     layer = str(PROJECT_ROOT / "layers" / "core")
-    baseline = cold_import_seconds("boto3", [], {}, runs)
-    figures = {"import boto3 (baseline)": {"seconds": baseline, "ratio": 1.0}}
+    probes: dict[str, tuple[str, list[str], dict[str, str]]] = {"import boto3 (baseline)": ("boto3", [], {})}
     for logical_id, spec in sorted(function_specs(stack).items()):
         # As Lambda runs it: its template environment, tracing on (X-Ray patches boto3 at import).
         env = {
@@ -113,12 +99,20 @@ def import_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
             "AWS_LAMBDA_FUNCTION_NAME": logical_id,
             "POWERTOOLS_TRACE_DISABLED": "false",
         }
-        seconds = cold_import_seconds(spec.module, [str(spec.code_dir), layer], env, runs)
-        figures[f"{logical_id} ({spec.code_dir.name}/{spec.module}.py)"] = {
-            "seconds": seconds,
-            "ratio": seconds / baseline,
-        }
-    return figures
+        probes[f"{logical_id} ({spec.code_dir.name}/{spec.module}.py)"] = (
+            spec.module,
+            [str(spec.code_dir), layer],
+            env,
+        )
+    samples: dict[str, list[float]] = {name: [] for name in probes}
+    for _ in range(runs):
+        for name, (module, paths, env) in probes.items():
+            samples[name].append(cold_import_seconds(module, paths, env, 1))
+    baseline = statistics.median(samples["import boto3 (baseline)"])
+    return {
+        name: {"seconds": statistics.median(times), "ratio": statistics.median(times) / baseline}
+        for name, times in samples.items()
+    }
 
 
 def _median_ms(operation: Callable[[], Any], runs: int) -> float:
@@ -176,7 +170,7 @@ def local_stack_figures(runs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=50, help="repetitions per ledger operation")
-    parser.add_argument("--import-runs", type=int, default=7, help="fresh interpreters per import figure")
+    parser.add_argument("--import-runs", type=int, default=11, help="fresh interpreters per import figure")
     parser.add_argument("--local-runs", type=int, default=20, help="requests per local stack figure")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results" / "latest.json"))
     args = parser.parse_args()

@@ -173,16 +173,22 @@ def test_local_invoke_runs_every_event_file_against_the_running_stack(
     assert "START RequestId:" in err  # the function's log tail
 
 
-def test_the_admin_command_manages_partners_and_links_over_the_api(
-    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def new_partner_file(directory: Path) -> tuple[str, Path]:
+    """The sample partner under a fresh id (the stack is shared by the module's tests)."""
     partner_id = f"shop-{uuid.uuid4().hex[:8]}"
     partner = {
         **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
         "partner_id": partner_id,
     }
-    partner_file = tmp_path / "partner.json"
+    partner_file = directory / "partner.json"
     partner_file.write_text(json.dumps(partner))
+    return partner_id, partner_file
+
+
+def test_the_admin_command_manages_partners_and_links_over_the_api(
+    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    partner_id, partner_file = new_partner_file(tmp_path)
     admin = ["admin", "--state-dir", str(app_stack.state_dir)]
 
     assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 0
@@ -208,13 +214,7 @@ def test_the_admin_command_manages_partners_and_links_over_the_api(
 def test_a_shopper_follows_a_member_link_over_http(
     app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    partner_id = f"shop-{uuid.uuid4().hex[:8]}"
-    partner = {
-        **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
-        "partner_id": partner_id,
-    }
-    partner_file = tmp_path / "partner.json"
-    partner_file.write_text(json.dumps(partner))
+    partner_id, partner_file = new_partner_file(tmp_path)
     admin = ["admin", "--state-dir", str(app_stack.state_dir)]
     assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 0
     capsys.readouterr()

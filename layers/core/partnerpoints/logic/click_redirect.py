@@ -188,32 +188,23 @@ class ClickRedirector:
             bot=bot,
             expires_at=(now_ms + (target.attribution_window_days + RETENTION_MARGIN_DAYS) * _DAY_MS) // 1000,
         )
-        rejected_token = bool(token) and member_id is None and not bot
         try:
-            first = self._store.record(click)
+            first, unrecorded = self._store.record(click), None
         except StorageUnavailable:
             # The shopper still lands on the store: the handler logs the whole click, so an order
             # carrying this click id can be matched by hand rather than being lost.
-            return ClickAnswer(
-                Outcome.REDIRECTED,
-                302,
-                location=location,
-                partner_id=target.partner_id,
-                click_id=click_id,
-                bot=bot,
-                member_token_rejected=rejected_token,
-                unrecorded=click,
-            )
+            first, unrecorded = False, click
         return ClickAnswer(
             Outcome.REDIRECTED,
             302,
             location=location,
             partner_id=target.partner_id,
             click_id=click_id,
-            recorded=True,
+            recorded=unrecorded is None,
             unique=first and not bot,
             bot=bot,
-            member_token_rejected=rejected_token,
+            member_token_rejected=bool(token) and member_id is None and not bot,
+            unrecorded=unrecorded,
         )
 
 
