@@ -1,7 +1,9 @@
-"""Create the template's tables, buckets and queues in moto or DynamoDB Local, and resolve its references.
+"""Create the template's tables, buckets, queues and secrets in moto or DynamoDB Local, and resolve its
+references.
 
 `provision(...)` walks the *translated* template, so what exists locally is exactly what CloudFormation
-would create: keys, GSIs, LSIs, streams and TTL for tables, plus buckets and queues. The returned
+would create: keys, GSIs, LSIs, streams and TTL for tables, plus buckets, queues and Secrets Manager
+secrets (generated ones get a random value of the template's length). The returned
 `LocalStack` answers `!Ref`, `!GetAtt` and `!Sub` the way CloudFormation would, which is how functions
 get their environment variables locally.
 """
