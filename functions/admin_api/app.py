@@ -1,14 +1,20 @@
-"""AdminApiFunction: partners and links for operators (IAM-authorized routes)."""
+"""AdminApiFunction: partners, links, postback credentials and order review for operators
+(IAM-authorized routes)."""
 
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.http_api import create_http_app, public_base_url
+from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
+from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS, IssuedCredentials
+from partnerpoints.models.orders import Attention, ReviewRequest
 from partnerpoints.models.partners import (
     Link,
     LinkId,
@@ -33,10 +39,32 @@ def _with_url(link: Link) -> dict[str, Any]:
     return {**link.model_dump(mode="json"), "url": f"{public_base_url(app.current_event)}/c/{link.link_id}"}
 
 
+def _shown_once(issued: IssuedCredentials) -> dict[str, str]:
+    """The only answers that carry a partner's secrets; nothing logs them and no read returns them."""
+    return {"webhook_secret": issued.webhook_secret, "postback_token": issued.postback_token}
+
+
 @app.post("/admin/partners")
 @tracer.capture_method
 def create_partner(partner: NewPartner) -> Response[dict[str, Any]]:
-    return _created(get_partner_directory().create_partner(partner).model_dump(mode="json"))
+    created, issued = get_partner_directory().create_partner(partner)
+    return _created({**created.model_dump(mode="json"), **_shown_once(issued)})
+
+
+@app.post("/admin/partners/<partner_id>/rotate-secret")
+@tracer.capture_method
+def rotate_secret(
+    partner_id: PartnerId,
+    grace_hours: Annotated[int, Query(ge=0, le=MAX_GRACE_HOURS)] = DEFAULT_GRACE_HOURS,
+) -> dict[str, Any]:
+    issued, previous_until = get_partner_directory().rotate_credentials(
+        partner_id, timedelta(hours=grace_hours)
+    )
+    return {
+        "partner_id": partner_id,
+        **_shown_once(issued),
+        "previous_valid_until": previous_until.isoformat(),
+    }
 
 
 @app.get("/admin/partners/<partner_id>")
@@ -77,6 +105,29 @@ def create_member_link(request: NewMemberLink) -> Response[dict[str, Any]]:
         f"{public_base_url(app.current_event)}/c/{member_link.link_id}?{urlencode({'m': member_link.token})}"
     )
     return _created({**member_link.model_dump(mode="json"), "url": url})
+
+
+@app.get("/admin/orders")
+@tracer.capture_method
+def orders_waiting(
+    status: Attention,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> dict[str, Any]:
+    page = get_order_review().waiting(status, limit, cursor)
+    return {"orders": [order.view() for order in page.orders], "next_cursor": page.next_cursor}
+
+
+@app.get("/admin/orders/<partner_id>/<order_id>")
+@tracer.capture_method
+def get_order(partner_id: PartnerId, order_id: str) -> dict[str, Any]:
+    return get_order_review().get_order(partner_id, order_id).view()
+
+
+@app.post("/admin/orders/<partner_id>/<order_id>/review")
+@tracer.capture_method
+def review_order(partner_id: PartnerId, order_id: str, decision: ReviewRequest) -> dict[str, Any]:
+    return get_order_review().decide(partner_id, order_id, decision).view()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

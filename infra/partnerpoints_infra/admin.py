@@ -8,7 +8,13 @@ tables, so it behaves the same against the local stack and a deployment.
     partnerpoints admin link create --partner PARTNER_ID --destination URL [--link-id ID] [--paused]
     partnerpoints admin link get LINK_ID
     partnerpoints admin link update LINK_ID [--destination URL] [--status active|paused]
+    partnerpoints admin partner rotate-secret PARTNER_ID [--grace-hours 24]
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
+    partnerpoints admin order list --status review|unattributed
+    partnerpoints admin order get PARTNER_ID ORDER_ID
+    partnerpoints admin order review PARTNER_ID ORDER_ID --decision approve|reject --note TEXT [--member-id M]
+    partnerpoints admin sign-postback --file body.json [--id MSG_ID]
+                                         (the secret from $PARTNERPOINTS_WEBHOOK_SECRET)
 
 Without --api it talks to the local stack running from --state-dir (default .local).
 """
@@ -21,12 +27,14 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.credentials import Credentials
 
 from partnerpoints_infra.http_client import Answer, call
 from partnerpoints_infra.local.serve import DEFAULT_STATE_DIR, LOCAL_CREDENTIALS, STATE_FILE
+from partnerpoints_infra.postback_signing import signature_headers
 
 
 class AdminError(Exception):
@@ -75,7 +83,23 @@ def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
         return client.request("POST", "/admin/partners", _read_json(args.file))
     if args.verb == "get":
         return client.request("GET", f"/admin/partners/{args.partner_id}")
+    if args.verb == "rotate-secret":
+        return client.request(
+            "POST", f"/admin/partners/{args.partner_id}/rotate-secret?grace_hours={args.grace_hours}"
+        )
     return client.request("PUT", f"/admin/partners/{args.partner_id}", _read_json(args.file))
+
+
+def _order(args: argparse.Namespace, client: AdminClient) -> Answer:
+    if args.verb == "list":
+        return client.request("GET", f"/admin/orders?status={args.status}")
+    path = f"/admin/orders/{quote(args.partner_id, safe='')}/{quote(args.order_id, safe='')}"
+    if args.verb == "get":
+        return client.request("GET", path)
+    body = {"decision": args.decision, "note": args.note}
+    if args.member_id:
+        body["member_id"] = args.member_id
+    return client.request("POST", f"{path}/review", body)
 
 
 def _link(args: argparse.Namespace, client: AdminClient) -> Answer:
@@ -102,7 +126,25 @@ def _member_link(args: argparse.Namespace, client: AdminClient) -> Answer:
     )
 
 
-_NOUNS = {"partner": _partner, "link": _link, "member-link": _member_link}
+_NOUNS = {"partner": _partner, "link": _link, "member-link": _member_link, "order": _order}
+SECRET_VARIABLE = "PARTNERPOINTS_WEBHOOK_SECRET"  # noqa: S105 -- the name of a variable, not a secret
+
+
+def sign_postback(args: argparse.Namespace) -> int:
+    """Print the Standard Webhooks headers for a body, as the partner's platform must send them. The
+    secret comes from the environment, never the command line (shell history, process lists)."""
+    secret = os.environ.get(SECRET_VARIABLE, "")
+    if not secret.startswith("whsec_"):
+        print(f"partnerpoints admin: set {SECRET_VARIABLE} to the partner's whsec_ secret", file=sys.stderr)
+        return 2
+    try:
+        body = args.file.read_bytes()
+    except OSError as error:
+        print(f"partnerpoints admin: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    for name, value in signature_headers(secret, body, args.id).items():
+        print(f"{name}: {value}")
+    return 0
 
 
 def add_parser(commands: Any) -> None:
@@ -120,6 +162,9 @@ def add_parser(commands: Any) -> None:
     )
     partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
     partner.add_parser("get").add_argument("partner_id")
+    rotate = partner.add_parser("rotate-secret", help="new postback secret and token, shown once")
+    rotate.add_argument("partner_id")
+    rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous ones keep working")
     update = partner.add_parser("update", help="replace a partner's settings")
     update.add_argument("partner_id")
     update.add_argument(
@@ -148,9 +193,28 @@ def add_parser(commands: Any) -> None:
     member_link.add_argument("member_id")
     member_link.add_argument("link_id")
 
+    order = nouns.add_parser("order", help="orders waiting for a decision: list, get, review").add_subparsers(
+        dest="verb", required=True
+    )
+    order.add_parser("list").add_argument("--status", choices=["review", "unattributed"], required=True)
+    for verb in ("get", "review"):
+        parser = order.add_parser(verb)
+        parser.add_argument("partner_id")
+        parser.add_argument("order_id")
+        if verb == "review":
+            parser.add_argument("--decision", choices=["approve", "reject"], required=True)
+            parser.add_argument("--note", required=True)
+            parser.add_argument("--member-id", help="approving an unattributed order: the member to credit")
+
+    sign = nouns.add_parser("sign-postback", help=f"print signature headers for a body (${SECRET_VARIABLE})")
+    sign.add_argument("--file", type=Path, required=True, help="the exact body bytes to send")
+    sign.add_argument("--id", help="the webhook-id (default: a new one)")
+
 
 def run(args: argparse.Namespace) -> int:
     """Print the API's answer; exit 0 on success, 1 when the API refused, 2 for a local problem."""
+    if args.noun == "sign-postback":
+        return sign_postback(args)
     try:
         client = AdminClient(_api_url(args), args.region)
         answer = _NOUNS[args.noun](args, client)

@@ -3,6 +3,7 @@ files in events/AdminApiFunction (the same ones `partnerpoints local invoke` run
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -42,7 +43,12 @@ def test_a_partner_is_created_once_and_read_back_normalised(moto_stack: LocalSta
     )
     get["requestContext"]["http"]["path"] = "/admin/partners/shop-a"
     status, read = call(moto_stack, get)
+    # The postback credentials are in the creation answer only, never in a read.
+    secret, token = created.pop("webhook_secret"), created.pop("postback_token")
     assert (status, read) == (200, created)
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    assert len(token) >= 40
+    assert secret not in json.dumps(read) and token not in json.dumps(read)
 
 
 def test_invalid_partners_name_every_field(moto_stack: LocalStack) -> None:

@@ -35,7 +35,7 @@ Flaky = Callable[[list[TransactWriteError]], list[int]]
 @pytest.fixture
 def flaky(monkeypatch: pytest.MonkeyPatch) -> Flaky:
     """Make the next transactions fail with the given errors, then behave; returns the attempt log."""
-    monkeypatch.setattr(LedgerStore, "_back_off", staticmethod(lambda attempt: None))
+    monkeypatch.setattr(ledger_store, "back_off", lambda attempt: None)
 
     def install(failures: list[TransactWriteError]) -> list[int]:
         attempts: list[int] = []

@@ -25,6 +25,13 @@ EXPECTED_STATUS = {
     "ClickRedirectFunction/get-click.json": 404,
     "ClickRedirectFunction/head-click-link-preview-bot.json": 404,
     "ClickRedirectFunction/get-click-sub-id-too-long.json": 400,
+    # shop-a does not exist on a fresh stack.
+    "PostbackFunction/post-order-pending.json": 404,
+    "PostbackFunction/post-order-approved.json": 404,
+    "PostbackFunction/post-order-refunded-partial.json": 404,
+    "PostbackFunction/post-order-tampered.json": 404,
+    "PostbackFunction/post-order-base64-body.json": 404,
+    "PostbackFunction/get-order-pending-with-token.json": 404,
     "HealthFunction/get-health.json": 200,
     "MemberAccountsFunction/get-balances.json": 200,
     "MemberAccountsFunction/get-balances-of-another-member.json": 403,

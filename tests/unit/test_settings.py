@@ -14,12 +14,17 @@ def test_settings_come_from_the_environment() -> None:
             "PARTNERS_TABLE_NAME": "stack-PartnersTable-1",
             "LINKS_TABLE_NAME": "stack-LinksTable-1",
             "CLICKS_TABLE_NAME": "stack-ClicksTable-1",
+            "PARTNER_CREDENTIALS_TABLE_NAME": "stack-PartnerCredentialsTable-1",
+            "ORDERS_TABLE_NAME": "stack-OrdersTable-1",
+            "POSTBACK_DELIVERIES_TABLE_NAME": "stack-PostbackDeliveriesTable-1",
+            "MAX_ORDERS_PER_HOUR": "3",
         }
     )
     assert settings.region == "eu-west-1"
     assert settings.ledger_entries_table_name == "stack-LedgerEntriesTable-1"
     assert settings.links_table_name == "stack-LinksTable-1"
     assert settings.dynamodb_endpoint_url is None
+    assert (settings.orders_table_name, settings.max_orders_per_hour) == ("stack-OrdersTable-1", 3)
 
 
 def test_a_missing_table_name_is_a_clear_startup_error() -> None:

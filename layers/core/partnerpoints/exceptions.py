@@ -10,10 +10,14 @@ class PartnerPointsError(Exception):
 
     code = "partnerpoints_error"
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or []
+        if code is not None:
+            self.code = code  # a more precise code than the class's, e.g. invalid_signature
 
 
 class InsufficientPoints(PartnerPointsError):
@@ -60,6 +64,10 @@ class LinkNotFound(NotFound):
     code = "link_not_found"
 
 
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
 class AlreadyExists(PartnerPointsError):
     """A create with an id that is taken."""
 
@@ -72,8 +80,57 @@ class InvalidField(PartnerPointsError):
 
     code = "invalid_request"
 
+    @classmethod
+    def from_problems(cls, message: str, problems: list[Any], root: str = "body") -> InvalidField:
+        """From pydantic's `errors()`: each problem's location becomes a dotted path under `root`."""
+        return cls(
+            message,
+            [
+                {
+                    "path": ".".join([root, *(str(part) for part in problem.get("loc", ()))]),
+                    "message": problem.get("msg", ""),
+                }
+                for problem in problems
+            ],
+        )
+
 
 class StorageUnavailable(PartnerPointsError):
     """DynamoDB or Secrets Manager did not answer after the SDK's retries; the caller may retry."""
 
     code = "service_unavailable"
+
+
+class Unauthenticated(PartnerPointsError):
+    """A postback whose signature, token or source address does not hold; nothing is written."""
+
+    code = "unauthenticated"
+
+
+class PayloadTooLarge(PartnerPointsError):
+    code = "payload_too_large"
+
+
+class MalformedBody(PartnerPointsError):
+    """A body that is not the JSON it should be (checked only once its signature holds)."""
+
+    code = "malformed_json"
+
+
+class OrderConflict(PartnerPointsError):
+    """A delivery the order's state machine cannot take: an impossible transition, other amounts for
+    the same state, a webhook-id reused for another body."""
+
+    code = "order_conflict"
+
+
+class OrderBusy(PartnerPointsError):
+    """Concurrent deliveries kept changing one order; the partner's retry will succeed."""
+
+    code = "order_busy"
+
+
+class ConcurrentChange(PartnerPointsError):
+    """Someone else changed the same thing between our read and our write; read again and retry."""
+
+    code = "concurrent_change"

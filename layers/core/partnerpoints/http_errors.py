@@ -9,14 +9,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 
 from partnerpoints.exceptions import (
     AlreadyExists,
+    ConcurrentChange,
     ConflictingEntry,
     InsufficientPoints,
     InvalidCursor,
     InvalidField,
     LedgerBusy,
+    MalformedBody,
     NotFound,
     NotYourAccount,
+    OrderBusy,
+    OrderConflict,
     PartnerPointsError,
+    PayloadTooLarge,
+    Unauthenticated,
 )
 from partnerpoints.observability import logger
 
@@ -29,6 +35,12 @@ STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
     InsufficientPoints: 409,
     ConflictingEntry: 409,
     LedgerBusy: 503,
+    Unauthenticated: 401,
+    MalformedBody: 400,
+    PayloadTooLarge: 413,
+    OrderConflict: 409,
+    OrderBusy: 503,
+    ConcurrentChange: 409,
 }
 RETRY_AFTER_SECONDS = "1"
 

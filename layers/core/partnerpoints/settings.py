@@ -17,7 +17,11 @@ _TABLE_VARIABLES = {
     "partners_table_name": "PARTNERS_TABLE_NAME",
     "links_table_name": "LINKS_TABLE_NAME",
     "clicks_table_name": "CLICKS_TABLE_NAME",
+    "partner_credentials_table_name": "PARTNER_CREDENTIALS_TABLE_NAME",
+    "orders_table_name": "ORDERS_TABLE_NAME",
+    "postback_deliveries_table_name": "POSTBACK_DELIVERIES_TABLE_NAME",
 }
+DEFAULT_MAX_ORDERS_PER_HOUR = 5
 
 
 class SettingsError(ValueError):
@@ -32,6 +36,11 @@ class Settings:
     partners_table_name: str
     links_table_name: str
     clicks_table_name: str
+    partner_credentials_table_name: str
+    orders_table_name: str
+    postback_deliveries_table_name: str
+    # Fraud review: a member with more attributed orders than this in an hour has the next reviewed.
+    max_orders_per_hour: int = DEFAULT_MAX_ORDERS_PER_HOUR
     # Only the functions that sign or verify (clicks, member links) are given the secret's ARN.
     click_signing_secret_arn: str | None = None
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
@@ -43,6 +52,8 @@ class Settings:
             name = getattr(self, setting)
             if not 3 <= len(name) <= 255:
                 problems.append(f"{setting}: {variable} must name a table (3 to 255 characters)")
+        if self.max_orders_per_hour < 1:
+            problems.append("max_orders_per_hour: MAX_ORDERS_PER_HOUR must be a positive integer")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
 
@@ -50,7 +61,9 @@ class Settings:
     def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         tables = {setting: env.get(variable, "") for setting, variable in _TABLE_VARIABLES.items()}
+        per_hour = env.get("MAX_ORDERS_PER_HOUR") or str(DEFAULT_MAX_ORDERS_PER_HOUR)
         return cls(
+            max_orders_per_hour=int(per_hour) if per_hour.isdigit() else 0,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
             click_signing_secret_arn=env.get("CLICK_SIGNING_SECRET_ARN") or None,
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,

@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
-import time
 from datetime import UTC, datetime
-from typing import Any, TypeGuard
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import CancellationReason, TransactWriteError
@@ -18,6 +16,7 @@ from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.tables import bind_tables
+from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
 from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, InvalidCursor, LedgerBusy
 from partnerpoints.models.ledger import (
     Account,
@@ -30,13 +29,6 @@ from partnerpoints.models.ledger import (
 )
 from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
-
-# Concurrent transactions on one balance are cancelled with TransactionConflict, and a hot account can
-# be throttled; both are safe to retry because the entry's own condition makes the retry idempotent.
-RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-MAX_ATTEMPTS = 12
-BACKOFF_BASE_SECONDS = 0.01
-BACKOFF_CAP_SECONDS = 0.5
 
 _ENTRY, _BALANCE = 0, 1  # positions in the posting transaction
 _CURSOR_KEYS = frozenset({"entry_id", "account_id", "history_key"})
@@ -109,8 +101,8 @@ class LedgerStore:
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or [None, None]
                 # An existing entry settles the matter (duplicate or conflict) whatever else collided.
-                if not _failed_condition(reasons[_ENTRY]) and self._is_retryable(reasons):
-                    self._back_off(attempt)
+                if not failed_condition(reasons[_ENTRY]) and is_retryable(reasons):
+                    back_off(attempt)
                     continue
                 return self._explain_cancellation(posting, reasons, error)
             entry = LedgerEntry(
@@ -162,19 +154,11 @@ class LedgerStore:
             )
             transaction.update(balance, actions=actions, condition=guard, return_values="ALL_OLD")
 
-    @staticmethod
-    def _is_retryable(reasons: list[CancellationReason | None]) -> bool:
-        return any(reason is not None and reason.code in RETRYABLE_REASONS for reason in reasons)
-
-    @staticmethod
-    def _back_off(attempt: int) -> None:
-        time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
-
     def _explain_cancellation(
         self, posting: Posting, reasons: list[CancellationReason | None], error: TransactWriteError
     ) -> PostResult:
         entry_reason, balance_reason = reasons[_ENTRY], reasons[_BALANCE]
-        if _failed_condition(entry_reason):
+        if failed_condition(entry_reason):
             existing = (
                 _to_entry(LedgerEntryItem.from_raw_data(entry_reason.raw_item))
                 if entry_reason.raw_item
@@ -187,7 +171,7 @@ class LedgerStore:
                 f"entry {posting.entry_id} already exists with different contents",
                 details=[{"entry_id": posting.entry_id, "existing": _describe(existing)}],
             ) from error
-        if _failed_condition(balance_reason):
+        if failed_condition(balance_reason):
             effect = posting.effect()
             bucket = effect.guard or Bucket.AVAILABLE
             needed = -int(getattr(effect, bucket))
@@ -251,10 +235,6 @@ class LedgerStore:
         return [
             _to_entry(item) for item in LedgerEntryItem.account_history.query(account_id(member_id, account))
         ]
-
-
-def _failed_condition(reason: CancellationReason | None) -> TypeGuard[CancellationReason]:
-    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 def _describe(entry: LedgerEntry | None) -> dict[str, Any]:

@@ -7,13 +7,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
-from partnerpoints.dal.partner_tables import LinkItem, PartnerItem
+from partnerpoints.dal.partner_tables import Credential, LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.exceptions import AlreadyExists, LinkNotFound, PartnerNotFound, PartnerPointsError
+from partnerpoints.dal.transactions import failed_condition
+from partnerpoints.exceptions import (
+    AlreadyExists,
+    ConcurrentChange,
+    LinkNotFound,
+    PartnerNotFound,
+    PartnerPointsError,
+)
+from partnerpoints.models.orders import PartnerCredentials
 from partnerpoints.models.partners import Link, NewPartner, Partner
 from partnerpoints.settings import Settings
 
@@ -53,8 +63,37 @@ def _to_partner(item: PartnerItem) -> Partner:
         attribution_window_days=int(item.attribution_window_days),
         fallback_url=item.fallback_url,
         blocked_referrer_domains=list(item.blocked_referrer_domains or []),
+        postback_ip_allowlist=list(item.postback_ip_allowlist or []),
+        signed_postbacks_only=bool(item.signed_postbacks_only),
+        min_seconds_to_order=int(item.min_seconds_to_order if item.min_seconds_to_order is not None else 10),
+        review_amount=item.review_amount,
         created_at=item.created_at,
         updated_at=item.updated_at,
+    )
+
+
+def _credential_list(
+    values: tuple[tuple[str, datetime | None], ...], issued_at: datetime
+) -> list[Credential]:
+    return [Credential(value=value, issued_at=issued_at, expires_at=expires) for value, expires in values]
+
+
+def _credentials_item(credentials: PartnerCredentials, now: datetime) -> PartnerCredentialsItem:
+    return PartnerCredentialsItem(
+        partner_id=credentials.partner_id,
+        webhook_secrets=_credential_list(credentials.webhook_secrets, now),
+        token_digests=_credential_list(credentials.token_digests, now),
+        revision=credentials.revision,
+        updated_at=now,
+    )
+
+
+def _to_credentials(item: PartnerCredentialsItem) -> PartnerCredentials:
+    return PartnerCredentials(
+        partner_id=item.partner_id,
+        webhook_secrets=tuple((entry.value, entry.expires_at) for entry in item.webhook_secrets),
+        token_digests=tuple((entry.value, entry.expires_at) for entry in item.token_digests),
+        revision=int(item.revision),
     )
 
 
@@ -65,13 +104,47 @@ def _to_link(item: LinkItem) -> Link:
 class PartnerStore:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
+        self._connection = Connection(region=settings.region, host=settings.dynamodb_endpoint_url)
 
-    def create_partner(self, partner: NewPartner, now: datetime | None = None) -> Partner:
+    def create_partner(
+        self, partner: NewPartner, credentials: PartnerCredentials, now: datetime | None = None
+    ) -> Partner:
+        """The partner and its first postback credentials, both or neither."""
         now = now or datetime.now(UTC)
         stored = Partner(**partner.model_dump(), created_at=now, updated_at=now)
-        refusal = AlreadyExists(f"partner {partner.partner_id} already exists")
-        _save(_partner_item(stored), PartnerItem.partner_id.does_not_exist(), refusal)
+        try:
+            with TransactWrite(connection=self._connection) as transaction:
+                transaction.save(_partner_item(stored), condition=PartnerItem.partner_id.does_not_exist())
+                transaction.save(
+                    _credentials_item(credentials, now),
+                    condition=PartnerCredentialsItem.partner_id.does_not_exist(),
+                )
+        except TransactWriteError as error:
+            if any(failed_condition(reason) for reason in error.cancellation_reasons or []):
+                raise AlreadyExists(f"partner {partner.partner_id} already exists") from error
+            raise
         return stored
+
+    def get_credentials(self, partner_id: str) -> PartnerCredentials | None:
+        try:
+            return _to_credentials(PartnerCredentialsItem.get(partner_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def replace_credentials(
+        self, credentials: PartnerCredentials, expected_revision: int | None, now: datetime
+    ) -> None:
+        """Conditional on the revision that was read: two rotations at once cannot both win."""
+        condition = (
+            PartnerCredentialsItem.partner_id.does_not_exist()
+            if expected_revision is None
+            else PartnerCredentialsItem.revision == expected_revision
+        )
+        _save(
+            _credentials_item(credentials, now),
+            condition,
+            ConcurrentChange(f"partner {credentials.partner_id}'s credentials were rotated meanwhile; retry"),
+        )
 
     def replace_partner(self, partner: NewPartner, now: datetime | None = None) -> Partner:
         current = self.get_partner(partner.partner_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -32,6 +33,10 @@ class PartnerItem(Model):
     attribution_window_days = NumberAttribute()
     fallback_url = UnicodeAttribute(null=True)
     blocked_referrer_domains = ListAttribute(of=UnicodeAttribute, default=list)
+    postback_ip_allowlist = ListAttribute(of=UnicodeAttribute, default=list)
+    signed_postbacks_only = BooleanAttribute(default=False)
+    min_seconds_to_order = NumberAttribute(default=10)
+    review_amount = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -49,4 +54,28 @@ class LinkItem(Model):
     destination = UnicodeAttribute()
     status = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+class Credential(MapAttribute[str, object]):
+    value = UnicodeAttribute()  # a whsec_ secret, or the SHA-256 hex digest of a postback token
+    issued_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute(null=True)  # set when rotated out: the end of its grace period
+
+
+class PartnerCredentialsItem(Model):
+    """A partner's postback credentials (template: PartnerCredentialsTable), apart from its settings so
+    that only the postback and admin functions may read them. Tokens are kept as digests only."""
+
+    class Meta:
+        table_name = (
+            "PartnerCredentialsTable"  # replaced by bind_tables() from PARTNER_CREDENTIALS_TABLE_NAME
+        )
+        region: str | None = None
+        host: str | None = None
+
+    partner_id = UnicodeAttribute(hash_key=True)
+    webhook_secrets = ListAttribute(of=Credential)
+    token_digests = ListAttribute(of=Credential)
+    revision = NumberAttribute()  # +1 per rotation; a rotation is conditional on the one it read
     updated_at = UTCDateTimeAttribute()

@@ -6,7 +6,8 @@ from pynamodb.models import Model
 
 from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
-from partnerpoints.dal.partner_tables import LinkItem, PartnerItem
+from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
+from partnerpoints.dal.partner_tables import LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.settings import Settings
 
 # Template logical id -> model; the drift test compares each pair.
@@ -16,6 +17,9 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PartnersTable": PartnerItem,
     "LinksTable": LinkItem,
     "ClicksTable": ClickItem,
+    "PartnerCredentialsTable": PartnerCredentialsItem,
+    "OrdersTable": OrderItem,
+    "PostbackDeliveriesTable": PostbackDeliveryItem,
 }
 
 
@@ -27,6 +31,9 @@ def bind_tables(settings: Settings) -> None:
         PartnerItem: settings.partners_table_name,
         LinkItem: settings.links_table_name,
         ClickItem: settings.clicks_table_name,
+        PartnerCredentialsItem: settings.partner_credentials_table_name,
+        OrderItem: settings.orders_table_name,
+        PostbackDeliveryItem: settings.postback_deliveries_table_name,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

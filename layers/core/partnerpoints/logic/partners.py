@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.signing_secret import read_signing_secret
 from partnerpoints.destinations import destination_host, host_allowed
 from partnerpoints.exceptions import AlreadyExists, InvalidField, PartnerNotFound
+from partnerpoints.logic import postback_credentials
+from partnerpoints.logic.postback_credentials import IssuedCredentials
 from partnerpoints.models.partners import (
     Link,
     LinkSettings,
@@ -34,10 +36,24 @@ class PartnerDirectory:
         self._store = store
         self._keys = keys
 
-    def create_partner(self, partner: NewPartner) -> Partner:
-        created = self._store.create_partner(partner)
+    def create_partner(self, partner: NewPartner) -> tuple[Partner, IssuedCredentials]:
+        """The partner and its postback credentials, which the caller shows once and never again."""
+        issued = postback_credentials.issue(partner.partner_id)
+        created = self._store.create_partner(partner, issued.credentials)
         logger.info("partner created", partner_id=partner.partner_id, domains=len(partner.allowed_domains))
-        return created
+        return created, issued
+
+    def rotate_credentials(self, partner_id: str, grace: timedelta) -> tuple[IssuedCredentials, datetime]:
+        """New postback credentials; the previous ones keep working until the returned time."""
+        self._store.get_partner(partner_id)
+        current = self._store.get_credentials(partner_id)
+        now = datetime.now(UTC)
+        issued = postback_credentials.rotate(current, partner_id, now, grace)
+        self._store.replace_credentials(issued.credentials, current.revision if current else None, now)
+        logger.info(
+            "postback credentials rotated", partner_id=partner_id, grace_hours=grace / timedelta(hours=1)
+        )
+        return issued, now + grace
 
     def replace_partner(self, partner_id: str, settings: PartnerSettings) -> Partner:
         replaced = self._store.replace_partner(NewPartner(partner_id=partner_id, **settings.model_dump()))

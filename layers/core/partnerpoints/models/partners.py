@@ -12,15 +12,26 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    IPvAnyNetwork,
+    StringConstraints,
+    model_validator,
+)
 
 from partnerpoints.destinations import destination_host, host_allowed, https_host, normalize_hostname
-from partnerpoints.models.currencies import is_currency
+from partnerpoints.models.currencies import MINOR_UNITS, is_currency
 from partnerpoints.models.ledger import MemberId
 
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 LinkId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")]
 CategoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+# Non-negative money as a decimal string, no sign, exponent or separators: "500", "499.99". Whether
+# its decimals fit the currency is checked where the currency is known.
+MoneyAmount = Annotated[str, StringConstraints(pattern=r"^(0|[1-9][0-9]{0,14})(\.[0-9]{1,4})?$")]
 Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=6, decimal_places=3)]
 
 
@@ -50,6 +61,11 @@ class PartnerSettings(BaseModel):
     attribution_window_days: int = Field(default=30, ge=1, le=365)
     fallback_url: str | None = Field(default=None, max_length=2048)
     blocked_referrer_domains: list[Hostname] = Field(default_factory=list, max_length=200)
+    # Postbacks: where they may come from, whether the unsigned GET form is accepted, fraud review.
+    postback_ip_allowlist: list[IPvAnyNetwork] = Field(default_factory=list, max_length=100)
+    signed_postbacks_only: bool = False
+    min_seconds_to_order: int = Field(default=10, ge=0, le=86_400)
+    review_amount: MoneyAmount | None = None
 
     @model_validator(mode="after")
     def _fallback_on_an_allowed_domain(self) -> Self:
@@ -57,6 +73,16 @@ class PartnerSettings(BaseModel):
             host = https_host(self.fallback_url, "fallback_url")
             if not host_allowed(host, self.allowed_domains):
                 raise ValueError(f"fallback_url host {host} is not one of the partner's allowed domains")
+        return self
+
+    @model_validator(mode="after")
+    def _review_amount_in_the_partners_currency(self) -> Self:
+        if self.review_amount is not None and "." in self.review_amount:
+            decimals = len(self.review_amount.partition(".")[2])
+            if decimals > MINOR_UNITS[self.currency]:
+                raise ValueError(
+                    f"review_amount has {decimals} decimals; {self.currency} has {MINOR_UNITS[self.currency]}"
+                )
         return self
 
 

@@ -1,0 +1,233 @@
+"""The order tables: versioned order items, the deliveries already answered, and the clicks orders are
+attributed to. An accepted change is one transaction: the order's new version (conditional on the
+version that was read) and, for a signed delivery, its webhook-id (conditional on being new)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
+from partnerpoints.dal.tables import bind_tables
+from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
+from partnerpoints.exceptions import InvalidCursor, OrderBusy
+from partnerpoints.models.orders import (
+    Attention,
+    ClickFacts,
+    Order,
+    OrderPage,
+    PostbackAnswer,
+    StoredDelivery,
+)
+from partnerpoints.settings import Settings
+
+DELIVERY_RETENTION = timedelta(days=30)  # Standard Webhooks senders retry for days, not weeks
+_ORDER, _DELIVERY = 0, 1  # positions in the transaction
+
+
+class SaveOutcome(StrEnum):
+    SAVED = "saved"
+    ORDER_CHANGED = "order_changed"  # another delivery moved the order first: read it again
+    DELIVERY_SEEN = "delivery_seen"  # the same webhook-id was accepted meanwhile
+
+
+def _order_item(order: Order) -> OrderItem:
+    data = order.model_dump(mode="json", exclude_none=True)
+    attention = order.attention
+    return OrderItem(
+        partner_id=order.partner_id,
+        order_id=order.order_id,
+        version=order.version,
+        status=str(order.status),
+        counts=order.counts,
+        currency=order.currency,
+        amount_minor=order.amount_minor,
+        refunded_minor=order.refunded_minor,
+        commission_minor=order.commission_minor,
+        commission_reversed_minor=order.commission_reversed_minor,
+        items=data["items"],
+        click_id=order.click_id,
+        attribution=data["attribution"],
+        member_id=order.attribution.member_id,
+        review=data.get("review"),
+        occurred_at=order.occurred_at,
+        status_at=order.status_at,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        attention=str(attention) if attention else None,
+        attention_since=order.created_at if attention else None,
+        history=data["history"],
+    )
+
+
+def _plain(value: Any) -> Any:
+    """PynamoDB's raw maps and lists as plain Python, for pydantic."""
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _to_order(item: OrderItem) -> Order:
+    return Order.model_validate(
+        {
+            "partner_id": item.partner_id,
+            "order_id": item.order_id,
+            "version": int(item.version),
+            "status": item.status,
+            "currency": item.currency,
+            "amount_minor": int(item.amount_minor),
+            "refunded_minor": int(item.refunded_minor),
+            "commission_minor": int(item.commission_minor),
+            "commission_reversed_minor": int(item.commission_reversed_minor),
+            "items": _plain(item.items),
+            "click_id": item.click_id,
+            "attribution": _plain(item.attribution),
+            "review": _plain(item.review) if item.review is not None else None,
+            "occurred_at": item.occurred_at,
+            "status_at": item.status_at,
+            "created_at": item.created_at,
+            "updated_at": item.updated_at,
+            "history": _plain(item.history),
+        }
+    )
+
+
+def _encode_cursor(key: dict[str, Any]) -> str:
+    plain = {name: value["S"] for name, value in key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
+
+
+_CURSOR_KEYS = frozenset({"partner_id", "order_id", "attention", "attention_since"})
+
+
+def _decode_cursor(cursor: str, attention: Attention) -> dict[str, dict[str, str]]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
+    except (ValueError, binascii.Error) as error:
+        raise InvalidCursor("the cursor is not one this service issued") from error
+    if (
+        not isinstance(key, dict)
+        or set(key) != _CURSOR_KEYS
+        or not all(isinstance(value, str) for value in key.values())
+        or key["attention"] != attention
+    ):
+        raise InvalidCursor(f"the cursor is not one this service issued for {attention} orders")
+    return {name: {"S": value} for name, value in key.items()}
+
+
+class OrderStore:
+    def __init__(self, settings: Settings) -> None:
+        bind_tables(settings)
+        self._connection = Connection(region=settings.region, host=settings.dynamodb_endpoint_url)
+
+    def get_order(self, partner_id: str, order_id: str) -> Order | None:
+        try:
+            return _to_order(OrderItem.get(partner_id, order_id, consistent_read=True))
+        except OrderItem.DoesNotExist:
+            return None
+
+    def get_delivery(self, partner_id: str, delivery_id: str) -> StoredDelivery | None:
+        try:
+            item = PostbackDeliveryItem.get(partner_id, delivery_id, consistent_read=True)
+        except PostbackDeliveryItem.DoesNotExist:
+            return None
+        return StoredDelivery(item.body_sha256, PostbackAnswer.model_validate(_plain(item.answer)))
+
+    def get_click(self, click_id: str) -> ClickFacts | None:
+        try:
+            item = ClickItem.get(click_id, consistent_read=True)
+        except ClickItem.DoesNotExist:
+            return None
+        return ClickFacts(
+            click_id=item.click_id,
+            partner_id=item.partner_id,
+            link_id=item.link_id,
+            member_id=item.member_id,
+            bot=bool(item.bot),
+            clicked_at=item.clicked_at,
+        )
+
+    def count_member_orders(self, member_id: str, since: datetime, until: datetime) -> int:
+        """Attributed orders of a member that occurred in [since, until] (the index lags by moments)."""
+        return OrderItem.member_orders.count(
+            member_id, range_key_condition=OrderItem.occurred_at.between(since, until)
+        )
+
+    def save(
+        self,
+        order: Order,
+        expected_version: int | None,
+        delivery: StoredDelivery | None = None,
+        delivery_id: str | None = None,
+    ) -> SaveOutcome:
+        item = _order_item(order)
+        condition = (
+            OrderItem.order_id.does_not_exist()
+            if expected_version is None
+            else OrderItem.version == expected_version
+        )
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                with TransactWrite(connection=self._connection) as transaction:
+                    transaction.save(item, condition=condition)
+                    if delivery is not None and delivery_id is not None:
+                        transaction.save(
+                            PostbackDeliveryItem(
+                                partner_id=order.partner_id,
+                                delivery_id=delivery_id,
+                                order_id=order.order_id,
+                                body_sha256=delivery.body_sha256,
+                                answer=delivery.answer.model_dump(mode="json", exclude_none=True),
+                                received_at=order.updated_at,
+                                expires_at=order.updated_at + DELIVERY_RETENTION,
+                            ),
+                            condition=PostbackDeliveryItem.delivery_id.does_not_exist(),
+                        )
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons or []
+                if len(reasons) > _DELIVERY and failed_condition(reasons[_DELIVERY]):
+                    return SaveOutcome.DELIVERY_SEEN
+                if reasons and failed_condition(reasons[_ORDER]):
+                    return SaveOutcome.ORDER_CHANGED
+                if is_retryable(reasons):
+                    back_off(attempt)
+                    continue
+                raise
+            return SaveOutcome.SAVED
+        raise OrderBusy(f"order {order.order_id} kept changing under this delivery; retry later")
+
+    def needing_attention(self, attention: Attention, limit: int, cursor: str | None) -> OrderPage:
+        """Oldest first; the index is eventually consistent (a new order appears within moments)."""
+        items = list(
+            OrderItem.orders_needing_attention.query(
+                str(attention),
+                limit=limit + 1,
+                last_evaluated_key=_decode_cursor(cursor, attention) if cursor else None,
+            )
+        )
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1]
+            next_cursor = _encode_cursor(
+                {
+                    "partner_id": {"S": last.partner_id},
+                    "order_id": {"S": last.order_id},
+                    "attention": {"S": str(last.attention)},
+                    "attention_since": {"S": OrderItem.attention_since.serialize(last.attention_since)},
+                }
+            )
+        return OrderPage(orders=[_to_order(item) for item in page], next_cursor=next_cursor)
