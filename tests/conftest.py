@@ -26,7 +26,9 @@ from moto import mock_aws
 from partnerpoints.dal.ledger_store import LedgerStore
 from partnerpoints.logic.click_redirect import get_click_redirector
 from partnerpoints.logic.ledger import Ledger, get_ledger
+from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
+from partnerpoints.logic.postbacks import get_postback_desk
 from partnerpoints.settings import Settings, get_settings
 from partnerpoints_infra.dynamodb_local import dynamodb_local
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
@@ -35,7 +37,14 @@ from partnerpoints_infra.provision import Endpoints, LocalStack, provision
 def forget_deployment() -> None:
     """Each test stack is a new deployment: drop what functions cache per execution environment
     (settings, clients, the signing key read from the stack's secret)."""
-    for factory in (get_settings, get_partner_directory, get_click_redirector, get_ledger):
+    for factory in (
+        get_settings,
+        get_partner_directory,
+        get_click_redirector,
+        get_ledger,
+        get_postback_desk,
+        get_order_review,
+    ):
         factory.cache_clear()
 
 

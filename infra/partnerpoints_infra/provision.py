@@ -76,6 +76,8 @@ class LocalStack:
     template: Template
     resources: dict[str, PhysicalResource]
     template_path: Path = TEMPLATE_PATH
+    # Template parameters given a value other than their Default (as `sam deploy --parameter-overrides`).
+    parameters: dict[str, str] = field(default_factory=dict)
 
     def pseudo_parameters(self) -> dict[str, str]:
         return {
@@ -94,6 +96,8 @@ class LocalStack:
         if name in pseudo:
             return pseudo[name]
         parameter = self.template.get("Parameters", {}).get(name)
+        if parameter is not None and name in self.parameters:
+            return self.parameters[name]
         if parameter is not None and "Default" in parameter:
             return str(parameter["Default"])
         raise UnresolvableReference(

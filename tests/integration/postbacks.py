@@ -37,7 +37,7 @@ def sample(name: str) -> dict[str, Any]:
 
 def order_body(status: str = "pending", **changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = json.loads(sample("post-order-pending.json")["body"])
-    body.update(status=status, occurred_at=datetime.now(UTC).isoformat(), **changes)
+    body.update({"status": status, "occurred_at": datetime.now(UTC).isoformat(), **changes})
     return body
 
 
@@ -56,7 +56,9 @@ def signed_event(
     event["pathParameters"] = {"partner_id": partner_id}
     event["headers"].update(signature_headers(secret, raw, message_id, at))
     event["isBase64Encoded"] = base64_encoded
-    event["body"] = base64.b64encode(raw).decode() if base64_encoded else raw.decode("utf-8", "surrogateescape")
+    event["body"] = (
+        base64.b64encode(raw).decode() if base64_encoded else raw.decode("utf-8", "surrogateescape")
+    )
     return event
 
 
