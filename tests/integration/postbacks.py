@@ -114,7 +114,8 @@ def member_click(stack: LocalStack, member_id: str, source_ip: str = "198.51.100
     event = click_event(rawQueryString=urlsplit(member_link["url"]).query)
     event["requestContext"]["http"]["sourceIp"] = source_ip
     response = click(stack, event)
-    return parse_qs(urlsplit(response["headers"]["Location"]).query)["cid"][0]
+    click_id: str = parse_qs(urlsplit(response["headers"]["Location"]).query)["cid"][0]
+    return click_id
 
 
 def stored_orders(stack: LocalStack) -> list[OrderItem]:

@@ -46,9 +46,11 @@ def test_a_partner_is_created_once_and_read_back_normalised(moto_stack: LocalSta
     # The postback credentials are in the creation answer only, never in a read.
     secret, token = created.pop("webhook_secret"), created.pop("postback_token")
     assert (status, read) == (200, created)
-    assert secret.startswith("whsec_") and len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
+    assert secret.startswith("whsec_")
+    assert len(base64.b64decode(secret.removeprefix("whsec_"))) == 32
     assert len(token) >= 40
-    assert secret not in json.dumps(read) and token not in json.dumps(read)
+    assert secret not in json.dumps(read)
+    assert token not in json.dumps(read)
 
 
 def test_invalid_partners_name_every_field(moto_stack: LocalStack) -> None:
