@@ -2,7 +2,10 @@
 
 The scenario grows with every feature. Today: an operator configures a partner and its tracking link
 (an off-list destination refused); shoppers click it (a member's personal link, a repeat, a link
-preview bot, a forged member token, a blocked referrer, bad and unknown links); the operator adjusts
+preview bot, a forged member token, a blocked referrer, bad and unknown links); the partner's platform
+sends signed order postbacks for alice's click (placed, retried, approved, partly refunded; forged,
+stale and impossible ones refused; an unsigned GET with its token; a large order held for review and
+approved by the operator); the operator adjusts
 member accounts over the IAM-authorized admin route (a retry, a refused debit and a malformed request
 included); members read their balances and activity with their tokens (and are refused someone
 else's); a function is invoked through the Lambda API with its event file; and every balance is
@@ -16,6 +19,7 @@ import json
 import sys
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +32,7 @@ from partnerpoints_infra.http_client import Answer, call
 from partnerpoints_infra.local.authorizers import create_token
 from partnerpoints_infra.local.commands import jwt_authorizers
 from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack
+from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
 
 OPERATOR = Credentials("AKIDDEMOOPERATOR", "demo-operator-secret")
@@ -79,6 +84,9 @@ class Scenario:
         self.answers: Counter[str] = Counter()
         self.adjustments: Counter[str] = Counter()
         self.configured: Counter[str] = Counter()
+        self.postbacks: Counter[str] = Counter()
+        self.alice_click_id = ""
+        self.webhook_secret = self.postback_token = ""
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
 
@@ -98,8 +106,14 @@ class Scenario:
         partner = json.loads(
             json.loads((PROJECT_ROOT / "events/AdminApiFunction/post-partner.json").read_text())["body"]
         )
+        # Orders over 500 EUR wait for the operator (fraud review). The demo's shopper buys within
+        # seconds of clicking, which the default min_seconds_to_order (10) would hold for review too.
+        partner.update(review_amount="500", min_seconds_to_order=0)
         answer = call("POST", f"{self.base}/admin/partners", partner, sign_with=OPERATOR)
         self.configured["partners"] += answer.status == 201
+        # Shown once, here; the partner's platform signs its postbacks with it.
+        self.webhook_secret = answer.json()["webhook_secret"]
+        self.postback_token = answer.json()["postback_token"]
         domains = ", ".join(answer.json()["allowed_domains"])
         self.show(
             f"POST partner {partner['partner_id']} ({partner['points_percent']}% back)", answer, domains
@@ -171,6 +185,82 @@ class Scenario:
             answer = call(method, url, headers={"user-agent": user_agent, **headers})
             note = answer.headers.get("Location") or answer.headers.get("Content-Type", "")
             self.show(label, answer, note if len(note) < 70 else note[:67] + "...")
+            if not self.alice_click_id and "cid=" in note:
+                self.alice_click_id = note.split("cid=")[1].split("&")[0]
+
+    def postback(
+        self, label: str, body: dict[str, Any], *, at: float = 0, tamper: bool = False, attempt: int = 1
+    ) -> Answer:
+        """A signed POST as the partner's platform sends it (`at`: seconds off the real clock). A retry
+        keeps its webhook-id; `attempt` > 1 stands for a new message about the same state."""
+        raw = json.dumps(body).encode()
+        moment = datetime.now(UTC) + timedelta(seconds=at)
+        message_id = f"msg_{body['order_id']}_{body['status']}_{attempt}"
+        headers = signature_headers(self.webhook_secret, raw, message_id, moment)
+        if tamper:
+            raw = raw.replace(b'"84.90"', b'"849.00"')
+        answer = call("POST", f"{self.base}/postbacks/shop-a", raw=raw, headers=headers)
+        self.postbacks[{202: "accepted", 200: "duplicate"}.get(answer.status, "refused")] += 1
+        body_ = answer.json()
+        note = (
+            body_["error"]["code"]
+            if answer.status >= 400
+            else (
+                f"{body_['status']} v{body_['version']}"
+                + (
+                    f" {body_['member_id']}"
+                    if body_.get("member_id")
+                    else f" unattributed ({body_['reason']})"
+                )
+                + (" in review" if body_["in_review"] else "")
+                + (" duplicate" if body_["duplicate"] else "")
+            )
+        )
+        self.show(label, answer, note)
+        return answer
+
+    def partner_sends_postbacks(self) -> None:
+        order = {
+            "order_id": "A-1001",
+            "click_id": self.alice_click_id,
+            "status": "pending",
+            "amount": "84.90",
+            "currency": "EUR",
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "items": [{"sku": "KB-7", "category": "electronics", "amount": "59.90", "quantity": 1}],
+        }
+        self.postback("POST order A-1001 pending (alice's click)", order)
+        self.postback("POST the same delivery again (a retry)", order)
+        self.postback("POST A-1001 with the amount changed after signing", order, tamper=True)
+        self.postback("POST order A-1009 signed 6 minutes ago", {**order, "order_id": "A-1009"}, at=-360)
+        self.postback("POST A-1001 approved", {**order, "status": "approved"})
+        refund = {**order, "status": "refunded", "refunded_amount": "25.00"}
+        self.postback("POST A-1001 refunded 25.00 of 84.90", refund)
+        self.postback("POST A-1001 rejected (after approval)", {**order, "status": "rejected"})
+        self.postback("POST A-1001 pending again, late (a new message)", order, attempt=2)
+        big = {**order, "order_id": "A-1002", "amount": "900.00", "items": []}
+        self.postback("POST order A-1002 of 900.00 EUR", big)
+        query = f"token={self.postback_token}&order_id=B-2001&status=pending&amount=19.99&currency=EUR"
+        answer = call("GET", f"{self.base}/postbacks/shop-a?{query}")
+        self.postbacks[{202: "accepted", 200: "duplicate"}.get(answer.status, "refused")] += 1
+        self.show(
+            "GET order B-2001 with the token, no click id",
+            answer,
+            f"attributed {answer.json()['attributed']}",
+        )
+        answer = call("GET", f"{self.base}/admin/orders?status=review", sign_with=OPERATOR)
+        waiting = [f"{o['order_id']} ({', '.join(o['review']['reasons'])})" for o in answer.json()["orders"]]
+        self.show("GET orders waiting for review", answer, "; ".join(waiting))
+        decision = {"decision": "approve", "note": "corporate order, confirmed by phone"}
+        answer = call("POST", f"{self.base}/admin/orders/shop-a/A-1002/review", decision, sign_with=OPERATOR)
+        self.show("POST approve A-1002", answer, f"counts: {answer.json()['counts']}")
+
+    def stored_orders(self, running: RunningStack) -> Counter[str]:
+        client = boto3.client(
+            "dynamodb", endpoint_url=running.stack.endpoints.dynamodb, region_name="us-east-1"
+        )
+        items = client.scan(TableName=running.stack.table_name("OrdersTable"))["Items"]
+        return Counter(item["status"]["S"] for item in items)
 
     def stored_clicks(self, running: RunningStack) -> Counter[str]:
         """What the click function stored, read straight from the local table for the summary."""
@@ -269,8 +359,16 @@ class Scenario:
 
 
 def summary(
-    scenario: Scenario, clicks: Counter[str], reconciled: bool, pending: int, available: int, *, log: Path
+    scenario: Scenario,
+    clicks: Counter[str],
+    orders: Counter[str],
+    *,
+    reconciled: bool,
+    pending: int,
+    available: int,
+    log: Path,
 ) -> str:
+    postbacks = scenario.postbacks
     adjustments = scenario.adjustments
     configured = scenario.configured
     rows = [
@@ -284,8 +382,11 @@ def summary(
             f"{clicks['total']} / {clicks['unique']} / {clicks['bot']} "
             f"({clicks['members']} attributed to a member; the repeat counted on the first click)",
         ),
-        ("postbacks (accepted / duplicate / rejected)", "not built yet (issue 5: order postbacks)"),
-        ("orders by status", "not built yet (issue 5)"),
+        (
+            "postbacks (accepted / duplicate / refused)",
+            f"{postbacks['accepted']} / {postbacks['duplicate']} / {postbacks['refused']}",
+        ),
+        ("orders by status", ", ".join(f"{status}: {n}" for status, n in sorted(orders.items()))),
         (
             "operator adjustments",
             f"{adjustments['posted']} posted / {adjustments['duplicate']} duplicate / "
@@ -319,6 +420,9 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         progress.step("shoppers click the link (ClickRedirectFunction: one write per click)")
         scenario.shoppers_click()
         clicks = scenario.stored_clicks(running)
+        progress.step("the partner's platform sends order postbacks (PostbackFunction: signed, idempotent)")
+        scenario.partner_sends_postbacks()
+        orders = scenario.stored_orders(running)
         progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
         scenario.operator_adjusts()
         progress.step("members read their balances with their tokens")
@@ -328,7 +432,12 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
     print(file=out)
-    print(summary(scenario, clicks, reconciled, pending, available, log=log), file=out)
+    print(
+        summary(
+            scenario, clicks, orders, reconciled=reconciled, pending=pending, available=available, log=log
+        ),
+        file=out,
+    )
     return reconciled
 
 

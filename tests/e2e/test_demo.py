@@ -29,6 +29,15 @@ def check_scenario(output: str) -> None:
     assert "partners / links configured 1 / 1 (1 destination refused: not an allowed domain)" in lines
     assert "GET with a 101-character sub1 -> 400 text/html; charset=utf-8" in lines
     assert "GET from a blocked referrer -> 302 https://www.shop-a.example/" in lines
+    assert "POST order A-1001 pending (alice's click) -> 202 pending v1 alice" in lines
+    assert "POST the same delivery again (a retry) -> 200 pending v1 alice duplicate" in lines
+    assert "POST A-1001 with the amount changed after signing -> 401 invalid_signature" in lines
+    assert "POST order A-1009 signed 6 minutes ago -> 401 invalid_signature" in lines
+    assert "POST A-1001 rejected (after approval) -> 409 impossible_transition" in lines
+    assert "POST A-1001 pending again, late (a new message) -> 200 refunded v3 alice duplicate" in lines
+    assert "GET orders waiting for review -> 200 A-1002 (amount_over_review_threshold)" in lines
+    assert "postbacks (accepted / duplicate / refused) 5 / 2 / 3" in lines
+    assert "orders by status pending: 2, refunded: 1" in lines
     clicks = "clicks (total / unique / bot) 4 / 2 / 1 (1 attributed to a member; the repeat counted"
     assert any(line.startswith(clicks) for line in lines)
 
