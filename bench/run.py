@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import boto3
 from clicks import cold_first_click_costs, dynamodb_figures, handler_microseconds
 from moto import mock_aws
+from postbacks import postback_figures
 
 from harness import cold_import_seconds, measure, metered_dynamodb, write_json
 from partnerpoints_infra.dynamodb_local import dynamodb_local
@@ -180,6 +181,7 @@ def main() -> None:
         ledger = ledger_figures(stack, args.runs)
         imports = import_figures(stack, args.import_runs)
         clicks = dynamodb_figures(stack, args.runs)
+        postbacks = postback_figures(stack, args.runs)
         click_handler = {
             **handler_microseconds(stack, args.runs * 20),
             **cold_first_click_costs(stack, args.import_runs),
@@ -200,6 +202,13 @@ def main() -> None:
             f"{name:<36}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
             f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
         )
+    print(f"\nPostbacks on DynamoDB Local, mean per delivery over {args.runs} runs")
+    print(f"{'delivery':<40}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
+    for name, row in postbacks.items():
+        print(
+            f"{name:<40}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
+            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
+        )
     print("\nClickRedirectFunction in this process")
     for name, value in click_handler.items():
         print(f"{name:<64}{value:>10.1f}")
@@ -215,6 +224,7 @@ def main() -> None:
         {
             "ledger": ledger,
             "clicks": clicks,
+            "postbacks": postbacks,
             "click_handler": click_handler,
             "imports": imports,
             "local_stack": local,
