@@ -490,3 +490,18 @@ def test_too_many_orders_in_an_hour_send_the_next_to_review(moto_stack: LocalSta
     assert (
         deliver(shop.stack, signed_event(order_body(order_id="W-1", click_id=other)))[1]["in_review"] is False
     )
+
+
+def test_the_waiting_list_pages_with_a_cursor_bound_to_its_queue(shop: Shop) -> None:
+    for n in range(3):
+        body = order_body(order_id=f"U-{n}")
+        del body["click_id"]
+        assert deliver(shop.stack, signed_event(body))[0] == 202
+    status, first = _admin(shop.stack, "GET", "/admin/orders", query="status=unattributed&limit=2")
+    assert [order["order_id"] for order in first["orders"]] == ["U-0", "U-1"]
+    cursor = first["next_cursor"]
+    query = f"status=unattributed&limit=2&cursor={cursor}"
+    status, second = _admin(shop.stack, "GET", "/admin/orders", query=query)
+    assert ([order["order_id"] for order in second["orders"]], second["next_cursor"]) == (["U-2"], None)
+    status, refused = _admin(shop.stack, "GET", "/admin/orders", query=f"status=review&cursor={cursor}")
+    assert (status, refused["error"]["code"]) == (400, "invalid_cursor")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +11,11 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
-from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, InvalidCursor, LedgerBusy
+from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, LedgerBusy
 from partnerpoints.models.ledger import (
     Account,
     Balance,
@@ -65,26 +63,6 @@ def _to_balance(item: AccountBalanceItem) -> Balance:
         lifetime_earned=int(item.lifetime_earned),
         updated_at=item.updated_at,
     )
-
-
-def _encode_cursor(key: dict[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, sort_keys=True).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, expected_account_id: str) -> dict[str, dict[str, str]]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error) as error:
-        raise InvalidCursor("the cursor is not one this service issued") from error
-    if (
-        not isinstance(key, dict)
-        or set(key) != _CURSOR_KEYS
-        or not all(isinstance(value, str) for value in key.values())
-        or key["account_id"] != expected_account_id
-    ):
-        raise InvalidCursor("the cursor is not one this service issued for this account")
-    return {name: {"S": value} for name, value in key.items()}
 
 
 class LedgerStore:
@@ -212,7 +190,11 @@ class LedgerStore:
     def history(self, member_id: str, account: Account, limit: int, cursor: str | None) -> HistoryPage:
         """Newest first. The index is eventually consistent: an entry appears within moments of posting."""
         history_account = account_id(member_id, account)
-        start_key = _decode_cursor(cursor, history_account) if cursor else None
+        start_key = (
+            decode_cursor(cursor, _CURSOR_KEYS, ("account_id", history_account), "this account")
+            if cursor
+            else None
+        )
         items = list(
             LedgerEntryItem.account_history.query(
                 history_account,
@@ -225,7 +207,7 @@ class LedgerStore:
         next_cursor = None
         if len(items) > limit:
             last = page[-1]
-            next_cursor = _encode_cursor(
+            next_cursor = encode_cursor(
                 {"entry_id": last.entry_id, "account_id": last.account_id, "history_key": last.history_key}
             )
         return HistoryPage(entries=[_to_entry(item) for item in page], next_cursor=next_cursor)

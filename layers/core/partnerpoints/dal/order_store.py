@@ -4,9 +4,6 @@ version that was read) and, for a signed delivery, its webhook-id (conditional o
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,10 +13,11 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
-from partnerpoints.exceptions import InvalidCursor, OrderBusy
+from partnerpoints.exceptions import OrderBusy
 from partnerpoints.models.orders import (
     Attention,
     ClickFacts,
@@ -105,27 +103,7 @@ def _to_order(item: OrderItem) -> Order:
     )
 
 
-def _encode_cursor(key: dict[str, Any]) -> str:
-    plain = {name: value["S"] for name, value in key.items()}
-    return base64.urlsafe_b64encode(json.dumps(plain, sort_keys=True).encode()).decode().rstrip("=")
-
-
 _CURSOR_KEYS = frozenset({"partner_id", "order_id", "attention", "attention_since"})
-
-
-def _decode_cursor(cursor: str, attention: Attention) -> dict[str, dict[str, str]]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
-    except (ValueError, binascii.Error) as error:
-        raise InvalidCursor("the cursor is not one this service issued") from error
-    if (
-        not isinstance(key, dict)
-        or set(key) != _CURSOR_KEYS
-        or not all(isinstance(value, str) for value in key.values())
-        or key["attention"] != attention
-    ):
-        raise InvalidCursor(f"the cursor is not one this service issued for {attention} orders")
-    return {name: {"S": value} for name, value in key.items()}
 
 
 class OrderStore:
@@ -215,19 +193,23 @@ class OrderStore:
             OrderItem.orders_needing_attention.query(
                 str(attention),
                 limit=limit + 1,
-                last_evaluated_key=_decode_cursor(cursor, attention) if cursor else None,
+                last_evaluated_key=(
+                    decode_cursor(cursor, _CURSOR_KEYS, ("attention", str(attention)), f"{attention} orders")
+                    if cursor
+                    else None
+                ),
             )
         )
         page = items[:limit]
         next_cursor = None
         if len(items) > limit:
             last = page[-1]
-            next_cursor = _encode_cursor(
+            next_cursor = encode_cursor(
                 {
-                    "partner_id": {"S": last.partner_id},
-                    "order_id": {"S": last.order_id},
-                    "attention": {"S": str(last.attention)},
-                    "attention_since": {"S": OrderItem.attention_since.serialize(last.attention_since)},
+                    "partner_id": last.partner_id,
+                    "order_id": last.order_id,
+                    "attention": str(last.attention),
+                    "attention_since": OrderItem.attention_since.serialize(last.attention_since),
                 }
             )
         return OrderPage(orders=[_to_order(item) for item in page], next_cursor=next_cursor)
