@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from partnerpoints.exceptions import Unauthenticated
+from partnerpoints.logic.postbacks import verify_signature
 from partnerpoints_infra import cli, dynamodb_local
 from partnerpoints_infra.template import TEMPLATE_PATH, TemplateError, translate_template
 
@@ -38,3 +40,24 @@ def test_missing_java_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda _: None)
     with pytest.raises(dynamodb_local.DynamoDBLocalUnavailable, match="java"):
         dynamodb_local.find_jar()
+
+
+def test_sign_postback_prints_headers_the_postback_function_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = "whsec_cGFydG5lcnBvaW50cy1zYW1wbGUtc2VjcmV0LTMyYiE="
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"order_id": "A-1", "status": "pending"}')
+    monkeypatch.delenv("PARTNERPOINTS_WEBHOOK_SECRET", raising=False)
+    assert cli.main(["admin", "sign-postback", "--file", str(body)]) == 2
+    assert "PARTNERPOINTS_WEBHOOK_SECRET" in capsys.readouterr().err
+
+    monkeypatch.setenv("PARTNERPOINTS_WEBHOOK_SECRET", secret)
+    assert cli.main(["admin", "sign-postback", "--file", str(body), "--id", "msg_1"]) == 0
+    out = capsys.readouterr().out
+    assert secret not in out
+    headers = dict(line.split(": ", 1) for line in out.splitlines())
+    assert headers["webhook-id"] == "msg_1"
+    assert verify_signature([secret], body.read_bytes(), headers) == "msg_1"
+    with pytest.raises(Unauthenticated):
+        verify_signature([secret], body.read_bytes() + b" ", headers)
