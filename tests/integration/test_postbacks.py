@@ -380,7 +380,9 @@ def _seed_click(stack: LocalStack, click_id: str, **fields: Any) -> None:
         "clicks": 1,
         "expires_at": now + timedelta(days=30),
     }
-    values.update(fields)
+    values.update(
+        {name: now + value if isinstance(value, timedelta) else value for name, value in fields.items()}
+    )
     ClickItem(click_id, **values).save()
 
 
@@ -391,8 +393,9 @@ def _seed_click(stack: LocalStack, click_id: str, **fields: Any) -> None:
         ({"partner_id": "shop-b"}, "click_of_another_partner"),
         ({"bot": True}, "bot_click"),
         ({"member_id": None}, "click_without_member"),
-        ({"clicked_at": datetime.now(UTC) - timedelta(days=31)}, "outside_attribution_window"),
-        ({"clicked_at": datetime.now(UTC) + timedelta(minutes=4)}, "order_before_click"),
+        # Offsets from the time the test runs (not from collection: a slow run must not move them).
+        ({"clicked_at": timedelta(days=-31)}, "outside_attribution_window"),
+        ({"clicked_at": timedelta(minutes=4)}, "order_before_click"),
     ],
 )
 def test_orders_that_cannot_be_attributed_are_kept_unattributed(
