@@ -19,13 +19,19 @@ os.environ.update(
     POWERTOOLS_METRICS_NAMESPACE="PartnerPoints",
     POWERTOOLS_SERVICE_NAME="partnerpoints",
     POWERTOOLS_LOG_LEVEL="WARNING",
+    # botocore sends stream calls to account-based endpoints ({account}.streams-ddb...), which moto's
+    # in-process mock does not route; the regional endpoint behaves the same.
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
 
 from moto import mock_aws
 
 from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.logic.accrual import get_accrual
 from partnerpoints.logic.click_redirect import get_click_redirector
+from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.ledger import Ledger, get_ledger
+from partnerpoints.logic.member_accounts import get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postbacks import get_postback_desk
@@ -44,6 +50,10 @@ def forget_deployment() -> None:
         get_ledger,
         get_postback_desk,
         get_order_review,
+        get_accrual,
+        get_earning_rules,
+        get_member_accounts,
+        get_idempotent_spend,
     ):
         factory.cache_clear()
 

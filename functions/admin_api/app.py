@@ -3,14 +3,13 @@
 
 from datetime import timedelta
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.http_api import create_http_app, public_base_url
+from partnerpoints.http_api import create_http_app, member_link_url, public_base_url
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS, IssuedCredentials
@@ -101,10 +100,9 @@ def replace_link(link_id: LinkId, link: LinkSettings) -> dict[str, Any]:
 @tracer.capture_method
 def create_member_link(request: NewMemberLink) -> Response[dict[str, Any]]:
     member_link: MemberLink = get_partner_directory().member_link(request)
-    url = (
-        f"{public_base_url(app.current_event)}/c/{member_link.link_id}?{urlencode({'m': member_link.token})}"
+    return _created(
+        {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
     )
-    return _created({**member_link.model_dump(mode="json"), "url": url})
 
 
 @app.get("/admin/orders")

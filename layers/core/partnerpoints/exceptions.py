@@ -134,3 +134,25 @@ class ConcurrentChange(PartnerPointsError):
     """Someone else changed the same thing between our read and our write; read again and retry."""
 
     code = "concurrent_change"
+
+
+class SpendNotFound(NotFound):
+    code = "spend_not_found"
+
+
+class NotASpend(PartnerPointsError):
+    """A refund asked for an entry that is not a spend."""
+
+    code = "not_a_spend"
+
+
+class IdempotencyKeyReused(PartnerPointsError):
+    """The same Idempotency-Key came with another request body."""
+
+    code = "idempotency_key_reused"
+
+
+class RequestInProgress(PartnerPointsError):
+    """A request with the same Idempotency-Key is still being processed; retry shortly."""
+
+    code = "request_in_progress"

@@ -11,17 +11,20 @@ from partnerpoints.exceptions import (
     AlreadyExists,
     ConcurrentChange,
     ConflictingEntry,
+    IdempotencyKeyReused,
     InsufficientPoints,
     InvalidCursor,
     InvalidField,
     LedgerBusy,
     MalformedBody,
+    NotASpend,
     NotFound,
     NotYourAccount,
     OrderBusy,
     OrderConflict,
     PartnerPointsError,
     PayloadTooLarge,
+    RequestInProgress,
     Unauthenticated,
 )
 from partnerpoints.observability import logger
@@ -41,6 +44,9 @@ STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
     OrderConflict: 409,
     OrderBusy: 503,
     ConcurrentChange: 409,
+    NotASpend: 409,
+    IdempotencyKeyReused: 409,
+    RequestInProgress: 409,
 }
 RETRY_AFTER_SECONDS = "1"
 

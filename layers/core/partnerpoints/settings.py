@@ -20,6 +20,8 @@ _TABLE_VARIABLES = {
     "partner_credentials_table_name": "PARTNER_CREDENTIALS_TABLE_NAME",
     "orders_table_name": "ORDERS_TABLE_NAME",
     "postback_deliveries_table_name": "POSTBACK_DELIVERIES_TABLE_NAME",
+    "order_points_table_name": "ORDER_POINTS_TABLE_NAME",
+    "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
 }
 DEFAULT_MAX_ORDERS_PER_HOUR = 5
 
@@ -39,8 +41,13 @@ class Settings:
     partner_credentials_table_name: str
     orders_table_name: str
     postback_deliveries_table_name: str
+    order_points_table_name: str
+    idempotency_table_name: str
     # Fraud review: a member with more attributed orders than this in an hour has the next reviewed.
     max_orders_per_hour: int = DEFAULT_MAX_ORDERS_PER_HOUR
+    # The program's earning rules as JSON (template parameter EarningRules); parsed where points are
+    # computed (logic.earning), so the click function never pays for it.
+    earning_rules_json: str = ""
     # Only the functions that sign or verify (clicks, member links) are given the secret's ARN.
     click_signing_secret_arn: str | None = None
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
@@ -65,6 +72,7 @@ class Settings:
         return cls(
             max_orders_per_hour=int(per_hour) if per_hour.isdigit() else 0,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
+            earning_rules_json=env.get("EARNING_RULES", ""),
             click_signing_secret_arn=env.get("CLICK_SIGNING_SECRET_ARN") or None,
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
             **tables,

@@ -12,7 +12,12 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.cursors import decode_cursor, encode_cursor
-from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
+from partnerpoints.dal.ledger_tables import (
+    AccountBalanceItem,
+    AccountHistoryIndex,
+    LedgerEntryItem,
+    MemberHistoryIndex,
+)
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
 from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, LedgerBusy
@@ -29,7 +34,6 @@ from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 
 _ENTRY, _BALANCE = 0, 1  # positions in the posting transaction
-_CURSOR_KEYS = frozenset({"entry_id", "account_id", "history_key"})
 
 
 def account_id(member_id: str, account: Account) -> str:
@@ -40,7 +44,7 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _to_entry(item: LedgerEntryItem) -> LedgerEntry:
+def to_entry(item: LedgerEntryItem) -> LedgerEntry:
     return LedgerEntry(
         entry_id=item.entry_id,
         member_id=item.member_id,
@@ -49,6 +53,9 @@ def _to_entry(item: LedgerEntryItem) -> LedgerEntry:
         points=int(item.points),
         reference=item.reference,
         description=item.description,
+        partner_id=item.partner_id,
+        order_id=item.order_id,
+        tier=item.tier,
         occurred_at=item.occurred_at,
         posted_at=item.posted_at,
     )
@@ -63,6 +70,65 @@ def _to_balance(item: AccountBalanceItem) -> Balance:
         lifetime_earned=int(item.lifetime_earned),
         updated_at=item.updated_at,
     )
+
+
+def entry_item(posting: Posting, posted_at: datetime) -> LedgerEntryItem:
+    return LedgerEntryItem(
+        entry_id=posting.entry_id,
+        account_id=account_id(posting.member_id, posting.account),
+        history_key=f"{_timestamp(posted_at)}#{posting.entry_id}",
+        member_id=posting.member_id,
+        account=str(posting.account),
+        kind=str(posting.kind),
+        points=posting.points,
+        reference=posting.reference,
+        description=posting.description,
+        partner_id=posting.partner_id,
+        order_id=posting.order_id,
+        tier=posting.tier,
+        occurred_at=posting.occurred_at or posted_at,
+        posted_at=posted_at,
+    )
+
+
+def stage_postings(transaction: TransactWrite, postings: list[Posting], posted_at: datetime) -> None:
+    """Add the entries (each only if new) and one balance update per account they touch to a
+    transaction. Entries of one account are merged into one update, since a transaction may touch an
+    item once; a bucket one of them guards may not end below zero."""
+    by_account: dict[tuple[str, Account], list[Posting]] = {}
+    for posting in postings:
+        transaction.save(
+            entry_item(posting, posted_at),
+            condition=LedgerEntryItem.entry_id.does_not_exist(),
+            return_values="ALL_OLD",
+        )
+        by_account.setdefault((posting.member_id, posting.account), []).append(posting)
+    for (member_id, account), group in by_account.items():
+        effects = [posting.effect() for posting in group]
+        available = sum(effect.available for effect in effects)
+        pending = sum(effect.pending for effect in effects)
+        lifetime = sum(effect.lifetime_earned for effect in effects)
+        actions: list[Action] = [AccountBalanceItem.updated_at.set(posted_at)]
+        for attribute, delta in (
+            (AccountBalanceItem.available, available),
+            (AccountBalanceItem.pending, pending),
+            (AccountBalanceItem.lifetime_earned, lifetime),
+        ):
+            if delta:
+                actions.append(attribute.add(delta))
+        guarded = {effect.guard for effect in effects if effect.guard is not None}
+        condition: Condition | None = None
+        if Bucket.AVAILABLE in guarded and available < 0:
+            condition = AccountBalanceItem.available >= -available
+        if Bucket.PENDING in guarded and pending < 0:
+            at_least = AccountBalanceItem.pending >= -pending
+            condition = at_least if condition is None else condition & at_least
+        transaction.update(
+            AccountBalanceItem(member_id, str(account)),
+            actions=actions,
+            condition=condition,
+            return_values="ALL_OLD",
+        )
 
 
 class LedgerStore:
@@ -96,41 +162,10 @@ class LedgerStore:
         raise LedgerBusy(f"the account kept changing under entry {posting.entry_id}; retry later")
 
     def _transact(self, posting: Posting, posted_at: datetime) -> None:
-        effect = posting.effect()
-        entry = LedgerEntryItem(
-            entry_id=posting.entry_id,
-            account_id=account_id(posting.member_id, posting.account),
-            history_key=f"{_timestamp(posted_at)}#{posting.entry_id}",
-            member_id=posting.member_id,
-            account=str(posting.account),
-            kind=str(posting.kind),
-            points=posting.points,
-            reference=posting.reference,
-            description=posting.description,
-            occurred_at=posting.occurred_at or posted_at,
-            posted_at=posted_at,
-        )
-        balance = AccountBalanceItem(posting.member_id, str(posting.account))
-        actions: list[Action] = [AccountBalanceItem.updated_at.set(posted_at)]
-        for attribute, delta in (
-            (AccountBalanceItem.available, effect.available),
-            (AccountBalanceItem.pending, effect.pending),
-            (AccountBalanceItem.lifetime_earned, effect.lifetime_earned),
-        ):
-            if delta:
-                actions.append(attribute.add(delta))
-        guard: Condition | None = None
-        if effect.guard is Bucket.AVAILABLE:
-            guard = AccountBalanceItem.available >= -effect.available
-        elif effect.guard is Bucket.PENDING:
-            guard = AccountBalanceItem.pending >= -effect.pending
         # Both the entry and the balance report ALL_OLD on failure: the existing entry tells a duplicate
         # from a conflict without a second read.
         with TransactWrite(connection=self._connection) as transaction:
-            transaction.save(
-                entry, condition=LedgerEntryItem.entry_id.does_not_exist(), return_values="ALL_OLD"
-            )
-            transaction.update(balance, actions=actions, condition=guard, return_values="ALL_OLD")
+            stage_postings(transaction, [posting], posted_at)
 
     def _explain_cancellation(
         self, posting: Posting, reasons: list[CancellationReason | None], error: TransactWriteError
@@ -138,7 +173,7 @@ class LedgerStore:
         entry_reason, balance_reason = reasons[_ENTRY], reasons[_BALANCE]
         if failed_condition(entry_reason):
             existing = (
-                _to_entry(LedgerEntryItem.from_raw_data(entry_reason.raw_item))
+                to_entry(LedgerEntryItem.from_raw_data(entry_reason.raw_item))
                 if entry_reason.raw_item
                 else self.get_entry(posting.entry_id)
             )
@@ -173,7 +208,7 @@ class LedgerStore:
 
     def get_entry(self, entry_id: str) -> LedgerEntry | None:
         try:
-            return _to_entry(LedgerEntryItem.get(entry_id, consistent_read=True))
+            return to_entry(LedgerEntryItem.get(entry_id, consistent_read=True))
         except LedgerEntryItem.DoesNotExist:
             return None
 
@@ -189,34 +224,45 @@ class LedgerStore:
 
     def history(self, member_id: str, account: Account, limit: int, cursor: str | None) -> HistoryPage:
         """Newest first. The index is eventually consistent: an entry appears within moments of posting."""
-        history_account = account_id(member_id, account)
-        start_key = (
-            decode_cursor(cursor, _CURSOR_KEYS, ("account_id", history_account), "this account")
-            if cursor
-            else None
+        return _newest_first(
+            LedgerEntryItem.account_history, "account_id", account_id(member_id, account), limit, cursor
         )
-        items = list(
-            LedgerEntryItem.account_history.query(
-                history_account,
-                scan_index_forward=False,
-                limit=limit + 1,  # one more than asked tells whether another page exists
-                last_evaluated_key=start_key,
-            )
-        )
-        page = items[:limit]
-        next_cursor = None
-        if len(items) > limit:
-            last = page[-1]
-            next_cursor = encode_cursor(
-                {"entry_id": last.entry_id, "account_id": last.account_id, "history_key": last.history_key}
-            )
-        return HistoryPage(entries=[_to_entry(item) for item in page], next_cursor=next_cursor)
+
+    def member_history(self, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
+        """Both accounts' entries of a member, newest first (eventually consistent, like `history`)."""
+        return _newest_first(LedgerEntryItem.member_history, "member_id", member_id, limit, cursor)
 
     def all_entries(self, member_id: str, account: Account) -> list[LedgerEntry]:
         """Every entry of one account (statement rebuilds and reconciliation), oldest first."""
         return [
-            _to_entry(item) for item in LedgerEntryItem.account_history.query(account_id(member_id, account))
+            to_entry(item) for item in LedgerEntryItem.account_history.query(account_id(member_id, account))
         ]
+
+
+def _newest_first(
+    index: AccountHistoryIndex | MemberHistoryIndex, key: str, value: str, limit: int, cursor: str | None
+) -> HistoryPage:
+    start_key = (
+        decode_cursor(cursor, frozenset({"entry_id", key, "history_key"}), (key, value), "this history")
+        if cursor
+        else None
+    )
+    items = list(
+        index.query(
+            value,
+            scan_index_forward=False,
+            limit=limit + 1,  # one more than asked tells whether another page exists
+            last_evaluated_key=start_key,
+        )
+    )
+    page = items[:limit]
+    next_cursor = None
+    if len(items) > limit:
+        last = page[-1]
+        next_cursor = encode_cursor(
+            {"entry_id": last.entry_id, key: getattr(last, key), "history_key": last.history_key}
+        )
+    return HistoryPage(entries=[to_entry(item) for item in page], next_cursor=next_cursor)
 
 
 def _describe(entry: LedgerEntry | None) -> dict[str, Any]:

@@ -16,6 +16,17 @@ class AccountHistoryIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
     history_key = UnicodeAttribute(range_key=True)
 
 
+class MemberHistoryIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
+    """Every entry of a member, both accounts, by time: the member's activity."""
+
+    class Meta:
+        index_name = "member_history"
+        projection = AllProjection()
+
+    member_id = UnicodeAttribute(hash_key=True)
+    history_key = UnicodeAttribute(range_key=True)
+
+
 class LedgerEntryItem(Model):
     """One immutable entry; keyed by the caller's deterministic entry id (template: LedgerEntriesTable)."""
 
@@ -35,10 +46,15 @@ class LedgerEntryItem(Model):
     points = NumberAttribute()
     reference = UnicodeAttribute()
     description = UnicodeAttribute(null=True)
+    # Entries an order caused name it, and the tier whose multiplier applied.
+    partner_id = UnicodeAttribute(null=True)
+    order_id = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(null=True)
     occurred_at = UTCDateTimeAttribute()
     posted_at = UTCDateTimeAttribute()
 
     account_history = AccountHistoryIndex()
+    member_history = MemberHistoryIndex()
 
 
 class AccountBalanceItem(Model):

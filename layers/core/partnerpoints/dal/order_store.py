@@ -117,6 +117,13 @@ class OrderStore:
         except OrderItem.DoesNotExist:
             return None
 
+    def statuses(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Current status of each (partner, order) found; BatchGetItem, 100 keys a request."""
+        found: dict[tuple[str, str], str] = {}
+        for item in OrderItem.batch_get(sorted(keys), attributes_to_get=["partner_id", "order_id", "status"]):
+            found[(item.partner_id, item.order_id)] = item.status
+        return found
+
     def get_delivery(self, partner_id: str, delivery_id: str) -> StoredDelivery | None:
         try:
             item = PostbackDeliveryItem.get(partner_id, delivery_id, consistent_read=True)

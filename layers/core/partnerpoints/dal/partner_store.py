@@ -67,6 +67,9 @@ def _to_partner(item: PartnerItem) -> Partner:
         signed_postbacks_only=bool(item.signed_postbacks_only),
         min_seconds_to_order=int(item.min_seconds_to_order if item.min_seconds_to_order is not None else 10),
         review_amount=item.review_amount,
+        max_points_per_order=int(item.max_points_per_order)
+        if item.max_points_per_order is not None
+        else None,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )

@@ -37,6 +37,7 @@ class PartnerItem(Model):
     signed_postbacks_only = BooleanAttribute(default=False)
     min_seconds_to_order = NumberAttribute(default=10)
     review_amount = UnicodeAttribute(null=True)
+    max_points_per_order = NumberAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

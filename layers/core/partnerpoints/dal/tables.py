@@ -6,6 +6,7 @@ from pynamodb.models import Model
 
 from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
+from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.partner_tables import LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.settings import Settings
@@ -20,6 +21,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PartnerCredentialsTable": PartnerCredentialsItem,
     "OrdersTable": OrderItem,
     "PostbackDeliveriesTable": PostbackDeliveryItem,
+    "OrderPointsTable": OrderPointsItem,
 }
 
 
@@ -34,6 +36,7 @@ def bind_tables(settings: Settings) -> None:
         PartnerCredentialsItem: settings.partner_credentials_table_name,
         OrderItem: settings.orders_table_name,
         PostbackDeliveryItem: settings.postback_deliveries_table_name,
+        OrderPointsItem: settings.order_points_table_name,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

@@ -13,6 +13,7 @@ from partnerpoints.dal.signing_secret import read_signing_secret
 from partnerpoints.destinations import destination_host, host_allowed
 from partnerpoints.exceptions import AlreadyExists, InvalidField, PartnerNotFound
 from partnerpoints.logic import postback_credentials
+from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.postback_credentials import IssuedCredentials
 from partnerpoints.models.partners import (
     Link,
@@ -36,8 +37,19 @@ class PartnerDirectory:
         self._store = store
         self._keys = keys
 
+    @staticmethod
+    def _check_currency_earns(settings: PartnerSettings) -> None:
+        rules = get_earning_rules()
+        if settings.currency not in rules.currencies:
+            earning = ", ".join(sorted(rules.currencies))
+            raise InvalidField(
+                "the program's earning rules have no points rate for this currency",
+                [{"path": "body.currency", "message": f"{settings.currency} is not one of {earning}"}],
+            )
+
     def create_partner(self, partner: NewPartner) -> tuple[Partner, IssuedCredentials]:
         """The partner and its postback credentials, which the caller shows once and never again."""
+        self._check_currency_earns(partner)
         issued = postback_credentials.issue(partner.partner_id)
         created = self._store.create_partner(partner, issued.credentials)
         logger.info("partner created", partner_id=partner.partner_id, domains=len(partner.allowed_domains))
@@ -56,6 +68,7 @@ class PartnerDirectory:
         return issued, now + grace
 
     def replace_partner(self, partner_id: str, settings: PartnerSettings) -> Partner:
+        self._check_currency_earns(settings)
         replaced = self._store.replace_partner(NewPartner(partner_id=partner_id, **settings.model_dump()))
         logger.info("partner replaced", partner_id=partner_id)
         return replaced

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # Deterministic ids chosen by the caller, e.g. "order#shop-a#A-1001#approved"; printable, no spaces.
-EntryId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,200}$")]
+EntryId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]
 Reference = Annotated[str, StringConstraints(pattern=r"^[\x20-\x7e]{1,256}$")]
 
 
@@ -103,6 +103,10 @@ class Posting(BaseModel):
     reference: Reference
     description: str | None = Field(default=None, max_length=500)
     occurred_at: AwareDatetime | None = None
+    # An entry an order caused names it, and the tier whose multiplier applied.
+    partner_id: str | None = None
+    order_id: str | None = None
+    tier: str | None = None
 
     @model_validator(mode="after")
     def _kind_fits_account_and_sign(self) -> Self:
@@ -143,6 +147,9 @@ class LedgerEntry(BaseModel):
     points: int
     reference: str
     description: str | None = None
+    partner_id: str | None = None
+    order_id: str | None = None
+    tier: str | None = None
     occurred_at: datetime
     posted_at: datetime
 

@@ -66,6 +66,8 @@ class PartnerSettings(BaseModel):
     signed_postbacks_only: bool = False
     min_seconds_to_order: int = Field(default=10, ge=0, le=86_400)
     review_amount: MoneyAmount | None = None
+    # Accrual: no order earns more points than this (before refunds); None: no cap.
+    max_points_per_order: int | None = Field(default=None, ge=1, le=10**9)
 
     @model_validator(mode="after")
     def _fallback_on_an_allowed_domain(self) -> Self:

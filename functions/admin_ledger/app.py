@@ -1,0 +1,79 @@
+"""AdminLedgerFunction: operators' ledger operations (IAM-authorized).
+
+POST /admin/members/{member_id}/adjustments   a manual credit or debit, once per adjustment id
+POST /admin/spends/{entry_id}/refund           give a spend's points back, once
+POST /admin/releases                           release matured pending points as of a time
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from partnerpoints.http_api import create_http_app
+from partnerpoints.logic.accrual import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, get_accrual
+from partnerpoints.logic.adjustments import adjust_account
+from partnerpoints.logic.ledger import get_ledger
+from partnerpoints.logic.member_accounts import get_member_accounts
+from partnerpoints.models.adjustments import AdjustmentRequest
+from partnerpoints.models.ledger import MemberId
+from partnerpoints.observability import logger, metrics, tracer
+
+app = create_http_app()
+EntryIdPath = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]
+
+
+class ReleaseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    as_of: AwareDatetime | None = None  # default: now
+    lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=0, le=MAX_LOOKBACK_DAYS)
+
+
+def _operator() -> str:
+    return app.current_event.request_context.authorizer.iam.user_arn or "unknown operator"
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/admin/members/<member_id>/adjustments")
+@tracer.capture_method
+def post_adjustment(member_id: MemberId, adjustment: AdjustmentRequest) -> Response[dict[str, Any]]:
+    result = adjust_account(get_ledger(), member_id, adjustment, _operator())
+    return _answer(200 if result.duplicate else 201, result.model_dump(mode="json"))
+
+
+@app.post("/admin/spends/<entry_id>/refund")
+@tracer.capture_method
+def refund_spend(entry_id: EntryIdPath) -> Response[dict[str, Any]]:
+    # Entry ids hold '#', sent percent-encoded; the route matches the raw path, so decode here.
+    receipt = get_member_accounts().refund_spend(unquote(entry_id), _operator())
+    return _answer(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
+
+
+@app.post("/admin/releases")
+@tracer.capture_method
+def release_matured(request: ReleaseRequest) -> dict[str, Any]:
+    as_of = request.as_of or datetime.now(UTC)
+    report = get_accrual().release_matured(as_of, request.lookback_days)
+    logger.info("release run by an operator", operator=_operator(), as_of=as_of.isoformat())
+    return {
+        "as_of": report.as_of.isoformat(),
+        "days_queried": report.days_queried,
+        "orders_released": report.orders_released,
+        "points_released": report.points_released,
+        "orders_skipped": report.orders_skipped,
+    }
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

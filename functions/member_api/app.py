@@ -1,0 +1,97 @@
+"""MemberApiFunction: a member's balance, activity, personal links and spends (HTTP API JWT authorizer).
+
+A member may read and act only on their own id; a token with the `admin` scope on any. A spend needs an
+Idempotency-Key header: Powertools Idempotency answers a retry with the first answer, and refuses the
+same key with another body.
+"""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnerpoints.exceptions import IdempotencyKeyReused, NotYourAccount, RequestInProgress
+from partnerpoints.http_api import create_http_app, member_link_url
+from partnerpoints.logic.member_accounts import get_idempotent_spend, get_member_accounts
+from partnerpoints.logic.partners import get_partner_directory
+from partnerpoints.models.ledger import MemberId
+from partnerpoints.models.members import IdempotencyKey, SpendRequest
+from partnerpoints.models.partners import LinkId, NewMemberLink
+from partnerpoints.observability import logger, metrics, tracer
+
+app = create_http_app()
+ADMIN_SCOPE = "admin"
+
+
+def _require_access(member_id: str) -> None:
+    # The JWT authorizer has verified the token; its subject and scopes decide whose accounts it may use.
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.jwt_claim or {}
+    scopes = set(authorizer.jwt_scopes or []) | set(str(claims.get("scope", "")).strip("[]").split())
+    if ADMIN_SCOPE in scopes:
+        return
+    if claims.get("sub") != member_id:
+        raise NotYourAccount("a member may only see and use their own accounts")
+
+
+@app.get("/members/<member_id>/balance")
+@tracer.capture_method
+def get_balance(member_id: MemberId) -> dict[str, Any]:
+    _require_access(member_id)
+    return get_member_accounts().balance(member_id).model_dump(mode="json")
+
+
+@app.get("/members/<member_id>/activity")
+@tracer.capture_method
+def get_activity(
+    member_id: MemberId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> dict[str, Any]:
+    _require_access(member_id)
+    return get_member_accounts().activity(member_id, limit, cursor).model_dump(mode="json")
+
+
+@app.post("/members/<member_id>/spend")
+@tracer.capture_method
+def spend(
+    member_id: MemberId,
+    request: SpendRequest,
+    idempotency_key: Annotated[IdempotencyKey, Header(alias="idempotency-key")],
+) -> Response[dict[str, Any]]:
+    _require_access(member_id)
+    data = {
+        "member_id": member_id,
+        "idempotency_key": idempotency_key,
+        "request": request.model_dump(mode="json"),
+    }
+    try:
+        receipt: dict[str, Any] = get_idempotent_spend()(spend=data)
+    except IdempotencyValidationError as error:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for a different spend; use a new key for a new spend"
+        ) from error
+    except IdempotencyAlreadyInProgressError as error:
+        raise RequestInProgress("a spend with this Idempotency-Key is in progress; retry shortly") from error
+    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=receipt)
+
+
+@app.get("/members/<member_id>/links/<link_id>")
+@tracer.capture_method
+def get_member_link(member_id: MemberId, link_id: LinkId) -> dict[str, Any]:
+    _require_access(member_id)
+    member_link = get_partner_directory().member_link(NewMemberLink(member_id=member_id, link_id=link_id))
+    return {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

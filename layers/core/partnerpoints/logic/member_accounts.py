@@ -1,0 +1,198 @@
+"""A member's side of the ledger: balance and tier, activity with the orders behind it, spending points
+at a partner, and an operator giving a spend back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import (
+    DynamoDBPersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.dal.order_store import OrderStore
+from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.exceptions import InvalidField, NotASpend, PartnerNotFound, SpendNotFound
+from partnerpoints.logic.accrual import Accrual, get_accrual
+from partnerpoints.logic.ledger import MAX_HISTORY_PAGE
+from partnerpoints.models.ledger import Account, Balance, EntryKind, Posting
+from partnerpoints.models.members import (
+    AccountBalance,
+    Accounts,
+    ActivityEntry,
+    ActivityPage,
+    MainAccount,
+    MemberBalance,
+    OrderRef,
+    PromoAccount,
+    RefundReceipt,
+    SpendReceipt,
+    SpendRequest,
+)
+from partnerpoints.observability import logger
+from partnerpoints.settings import get_settings
+
+SPEND_KEY_RETENTION_SECONDS = 24 * 3600  # an app retries a spend for minutes, not days
+
+
+def _account_balance(balance: Balance) -> AccountBalance:
+    return AccountBalance(
+        account=balance.account,
+        available=balance.available,
+        pending=balance.pending,
+        lifetime=balance.lifetime_earned,
+    )
+
+
+class MemberAccounts:
+    def __init__(
+        self,
+        ledger: LedgerStore,
+        orders: OrderStore,
+        partners: PartnerStore,
+        accrual: Callable[[], Accrual],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._ledger = ledger
+        self._orders = orders
+        self._partners = partners
+        self._accrual = accrual
+        self._clock = clock
+
+    def balance(self, member_id: str) -> MemberBalance:
+        balances = self._ledger.get_balances(member_id)
+        main, promo = balances[Account.MAIN], balances[Account.PROMO]
+        return MemberBalance(
+            member_id=member_id,
+            tier=self._accrual().tier_at(member_id, self._clock()).name,
+            accounts=Accounts(
+                main=MainAccount(
+                    available=main.available, pending=main.pending, lifetime=main.lifetime_earned
+                ),
+                promo=PromoAccount(available=promo.available),
+            ),
+        )
+
+    def activity(self, member_id: str, limit: int, cursor: str | None) -> ActivityPage:
+        """Both accounts' entries, newest first; an order's entries carry its current status."""
+        if not 1 <= limit <= MAX_HISTORY_PAGE:
+            raise ValueError(f"limit must be between 1 and {MAX_HISTORY_PAGE}")
+        page = self._ledger.member_history(member_id, limit, cursor)
+        keys = {(e.partner_id, e.order_id) for e in page.entries if e.partner_id and e.order_id}
+        statuses = self._orders.statuses(keys) if keys else {}
+        entries = [
+            ActivityEntry(
+                **entry.model_dump(),
+                order=OrderRef(
+                    partner_id=entry.partner_id,
+                    order_id=entry.order_id,
+                    status=statuses.get((entry.partner_id, entry.order_id)),
+                )
+                if entry.partner_id and entry.order_id
+                else None,
+            )
+            for entry in page.entries
+        ]
+        return ActivityPage(entries=entries, next_cursor=page.next_cursor)
+
+    def spend(self, member_id: str, idempotency_key: str, request: SpendRequest) -> SpendReceipt:
+        """Spend points at a partner, once per idempotency key; never below zero available."""
+        try:
+            self._partners.get_partner(request.partner_id)
+        except PartnerNotFound as error:
+            raise InvalidField(
+                "points can only be spent at a partner of the program",
+                [{"path": "body.partner_id", "message": f"no partner {request.partner_id}"}],
+            ) from error
+        posting = Posting(
+            entry_id=f"spend#{member_id}#{idempotency_key}",
+            member_id=member_id,
+            account=request.account,
+            kind=EntryKind.SPEND,
+            points=-request.points,
+            reference=request.reference,
+            description=f"spent at {request.partner_id}",
+            partner_id=request.partner_id,
+        )
+        result = self._ledger.post(posting)
+        balance = self._ledger.get_balances(member_id)[request.account]
+        logger.info(
+            "points spent",
+            member_id=member_id,
+            entry_id=posting.entry_id,
+            points=request.points,
+            partner_id=request.partner_id,
+            duplicate=result.duplicate,
+        )
+        return SpendReceipt(
+            entry_id=posting.entry_id, duplicate=result.duplicate, balance=_account_balance(balance)
+        )
+
+    def refund_spend(self, entry_id: str, operator: str) -> RefundReceipt:
+        """Give a spend's points back to the account they came from, once."""
+        spend = self._ledger.get_entry(entry_id)
+        if spend is None:
+            raise SpendNotFound(f"no ledger entry {entry_id}")
+        if spend.kind is not EntryKind.SPEND:
+            raise NotASpend(f"entry {entry_id} is a {spend.kind}, not a spend")
+        refund = Posting(
+            entry_id=f"refund#{entry_id}",
+            member_id=spend.member_id,
+            account=spend.account,
+            kind=EntryKind.SPEND_REFUND,
+            points=-spend.points,
+            reference=entry_id,
+            description=f"spend refunded (by {operator})",
+            partner_id=spend.partner_id,
+        )
+        result = self._ledger.post(refund)
+        logger.info("spend refunded", entry_id=entry_id, operator=operator, duplicate=result.duplicate)
+        return RefundReceipt(
+            entry_id=refund.entry_id,
+            refunded_entry_id=entry_id,
+            points=refund.points,
+            duplicate=result.duplicate,
+        )
+
+
+@cache
+def get_member_accounts() -> MemberAccounts:
+    settings = get_settings()
+    return MemberAccounts(LedgerStore(settings), OrderStore(settings), PartnerStore(settings), get_accrual)
+
+
+@cache
+def get_idempotent_spend() -> Callable[..., dict[str, Any]]:
+    """`spend(spend={member_id, idempotency_key, request})` under Powertools Idempotency: a repeat of a
+    key answers the first receipt; the same key with another request raises IdempotencyValidationError.
+    The ledger's entry id (spend#member#key) keeps a spend single even after the record expires."""
+    settings = get_settings()
+    persistence = DynamoDBPersistenceLayer(
+        table_name=settings.idempotency_table_name,
+        boto3_client=boto3.client(
+            "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint_url
+        ),
+    )
+    config = IdempotencyConfig(
+        event_key_jmespath='["member_id", "idempotency_key"]',
+        payload_validation_jmespath="request",
+        expires_after_seconds=SPEND_KEY_RETENTION_SECONDS,
+    )
+
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="spend", config=config, persistence_store=persistence
+    )
+    def spend(spend: dict[str, Any]) -> dict[str, Any]:
+        receipt = get_member_accounts().spend(
+            spend["member_id"], spend["idempotency_key"], SpendRequest.model_validate(spend["request"])
+        )
+        return receipt.model_dump(mode="json")
+
+    typed: Callable[..., dict[str, Any]] = spend
+    return typed

@@ -1,0 +1,78 @@
+"""What a member sees and sends: balance, activity, spends."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from partnerpoints.models.ledger import Account, LedgerEntry, Reference
+from partnerpoints.models.partners import PartnerId
+
+# Chosen by the member's app per spend attempt (a UUID), so a retried request spends once.
+IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{7,127}$")]
+
+
+class MainAccount(BaseModel):
+    available: int
+    pending: int
+    lifetime: int  # points ever released to available
+
+
+class PromoAccount(BaseModel):
+    available: int
+
+
+class Accounts(BaseModel):
+    main: MainAccount
+    promo: PromoAccount
+
+
+class MemberBalance(BaseModel):
+    member_id: str
+    tier: str
+    accounts: Accounts
+
+
+class OrderRef(BaseModel):
+    partner_id: str
+    order_id: str
+    status: str | None  # the order's current status; None if the order is no longer stored
+
+
+class ActivityEntry(LedgerEntry):
+    order: OrderRef | None = None
+
+
+class ActivityPage(BaseModel):
+    entries: list[ActivityEntry]
+    next_cursor: str | None = None
+
+
+class SpendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    partner_id: PartnerId
+    points: int = Field(ge=1, le=10**9)
+    account: Account = Account.MAIN
+    reference: Reference  # the partner's voucher or basket the points pay for
+
+
+class AccountBalance(BaseModel):
+    account: Account
+    available: int
+    pending: int
+    lifetime: int
+
+
+class SpendReceipt(BaseModel):
+    entry_id: str
+    duplicate: bool = False
+    balance: AccountBalance
+
+
+class RefundReceipt(BaseModel):
+    entry_id: str
+    refunded_entry_id: str
+    points: int
+    duplicate: bool
