@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.exceptions import IdempotencyKeyReused, NotYourAccount, RequestInProgress
 from partnerpoints.http_api import create_http_app, member_link_url
-from partnerpoints.logic.member_accounts import get_idempotent_spend, get_member_accounts
+from partnerpoints.logic.member_accounts import SPEND_IDEMPOTENCY, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.members import IdempotencyKey, SpendRequest
@@ -94,4 +94,5 @@ def get_member_link(member_id: MemberId, link_id: LinkId) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    SPEND_IDEMPOTENCY.register_lambda_context(context)
     return app.resolve(event, context)

@@ -39,6 +39,12 @@ from partnerpoints.observability import logger
 from partnerpoints.settings import get_settings
 
 SPEND_KEY_RETENTION_SECONDS = 24 * 3600  # an app retries a spend for minutes, not days
+# The handler registers each invocation's Lambda context on it (the in-progress record's expiry).
+SPEND_IDEMPOTENCY = IdempotencyConfig(
+    event_key_jmespath='["member_id", "idempotency_key"]',
+    payload_validation_jmespath="request",
+    expires_after_seconds=SPEND_KEY_RETENTION_SECONDS,
+)
 
 
 def _account_balance(balance: Balance) -> AccountBalance:
@@ -179,14 +185,9 @@ def get_idempotent_spend() -> Callable[..., dict[str, Any]]:
             "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint_url
         ),
     )
-    config = IdempotencyConfig(
-        event_key_jmespath='["member_id", "idempotency_key"]',
-        payload_validation_jmespath="request",
-        expires_after_seconds=SPEND_KEY_RETENTION_SECONDS,
-    )
 
     @idempotent_function(  # type: ignore[untyped-decorator]
-        data_keyword_argument="spend", config=config, persistence_store=persistence
+        data_keyword_argument="spend", config=SPEND_IDEMPOTENCY, persistence_store=persistence
     )
     def spend(spend: dict[str, Any]) -> dict[str, Any]:
         receipt = get_member_accounts().spend(
