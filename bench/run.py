@@ -137,8 +137,8 @@ def local_stack_figures(runs: int) -> dict[str, float]:
         token = create_token(jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"], "bench", [])
         auth = {"authorization": f"Bearer {token}"}
         figures["GET /health (ms)"] = _median_ms(lambda: call("GET", f"{running.http_url}/health"), runs)
-        figures["GET balances, JWT (ms)"] = _median_ms(
-            lambda: call("GET", f"{running.http_url}/members/bench/balances", headers=auth), runs
+        figures["GET balance, JWT (ms)"] = _median_ms(
+            lambda: call("GET", f"{running.http_url}/members/bench/balance", headers=auth), runs
         )
         body = {"account": "main", "points": 1, "reason": "bench"}
         figures["POST adjustment, IAM (ms)"] = _median_ms(

@@ -13,6 +13,8 @@ tables, so it behaves the same against the local stack and a deployment.
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
     partnerpoints admin order review PARTNER_ID ORDER_ID --decision approve|reject --note TEXT [--member-id M]
+    partnerpoints admin release [--as-of DATE|TIME] [--lookback-days 35]
+    partnerpoints admin spend refund ENTRY_ID
     partnerpoints admin sign-postback --file body.json [--id MSG_ID]
                                          (the secret from $PARTNERPOINTS_WEBHOOK_SECRET)
 
@@ -126,7 +128,32 @@ def _member_link(args: argparse.Namespace, client: AdminClient) -> Answer:
     )
 
 
-_NOUNS = {"partner": _partner, "link": _link, "member-link": _member_link, "order": _order}
+def _release(args: argparse.Namespace, client: AdminClient) -> Answer:
+    body: dict[str, Any] = {"lookback_days": args.lookback_days}
+    if args.as_of:
+        body["as_of"] = _as_of(args.as_of)
+    return client.request("POST", "/admin/releases", body)
+
+
+def _as_of(text: str) -> str:
+    """A date means the end of that day (UTC): `--as-of 2026-12-31` releases every hold ending that day."""
+    if len(text) == 10:
+        return f"{text}T23:59:59.999999+00:00"
+    return text
+
+
+def _spend(args: argparse.Namespace, client: AdminClient) -> Answer:
+    return client.request("POST", f"/admin/spends/{quote(args.entry_id, safe='')}/refund")
+
+
+_NOUNS = {
+    "partner": _partner,
+    "link": _link,
+    "member-link": _member_link,
+    "order": _order,
+    "release": _release,
+    "spend": _spend,
+}
 SECRET_VARIABLE = "PARTNERPOINTS_WEBHOOK_SECRET"  # noqa: S105 -- the name of a variable, not a secret
 
 
@@ -205,6 +232,14 @@ def add_parser(commands: Any) -> None:
             parser.add_argument("--decision", choices=["approve", "reject"], required=True)
             parser.add_argument("--note", required=True)
             parser.add_argument("--member-id", help="approving an unattributed order: the member to credit")
+
+    release = nouns.add_parser(
+        "release", help="move matured pending points to available (the nightly job's step)"
+    )
+    release.add_argument("--as-of", help="a date (end of that day, UTC) or an RFC 3339 time; default now")
+    release.add_argument("--lookback-days", type=int, default=35, help="days of releases due to catch up")
+    spend = nouns.add_parser("spend", help="spends: refund").add_subparsers(dest="verb", required=True)
+    spend.add_parser("refund", help="give a spend's points back, once").add_argument("entry_id")
 
     sign = nouns.add_parser("sign-postback", help=f"print signature headers for a body (${SECRET_VARIABLE})")
     sign.add_argument("--file", type=Path, required=True, help="the exact body bytes to send")

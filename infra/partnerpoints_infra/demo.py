@@ -86,6 +86,8 @@ class Scenario:
         self.configured: Counter[str] = Counter()
         self.postbacks: Counter[str] = Counter()
         self.alice_click_id = ""
+        self.released = 0
+        self.points_seen = True
         self.webhook_secret = self.postback_token = ""
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
@@ -233,9 +235,14 @@ class Scenario:
         self.postback("POST the same delivery again (a retry)", order)
         self.postback("POST A-1001 with the amount changed after signing", order, tamper=True)
         self.postback("POST order A-1009 signed 6 minutes ago", {**order, "order_id": "A-1009"}, at=-360)
+        self.wait_for_points("alice's balance after the pending order", lambda main: main["pending"] > 0)
         self.postback("POST A-1001 approved", {**order, "status": "approved"})
+        self.release_after_hold()
         refund = {**order, "status": "refunded", "refunded_amount": "25.00"}
         self.postback("POST A-1001 refunded 25.00 of 84.90", refund)
+        self.wait_for_points(
+            "alice's balance after the partial refund", lambda main: main["available"] < self.released
+        )
         self.postback("POST A-1001 rejected (after approval)", {**order, "status": "rejected"})
         self.postback("POST A-1001 pending again, late (a new message)", order, attempt=2)
         big = {**order, "order_id": "A-1002", "amount": "900.00", "items": []}
@@ -254,6 +261,44 @@ class Scenario:
         decision = {"decision": "approve", "note": "corporate order, confirmed by phone"}
         answer = call("POST", f"{self.base}/admin/orders/shop-a/A-1002/review", decision, sign_with=OPERATOR)
         self.show("POST approve A-1002", answer, f"counts: {answer.json()['counts']}")
+
+    def main_account(self, member: str) -> dict[str, int]:
+        answer = self.as_member(member, f"/members/{member}/balance")
+        main: dict[str, int] = answer.json()["accounts"]["main"]
+        return main
+
+    def wait_for_points(self, label: str, reached: Any, timeout: float = 15.0) -> None:
+        """The accrual function reads the Orders stream: poll the member's balance until it shows."""
+        started = time.monotonic()
+        main = self.main_account("alice")
+        while not reached(main) and time.monotonic() - started < timeout:
+            time.sleep(0.2)
+            main = self.main_account("alice")
+        waited = time.monotonic() - started
+        self.points_seen &= bool(reached(main))
+        print(
+            f"  {'GET ' + label:<58} -> pending {main['pending']}, available {main['available']}"
+            f" (after {waited:.1f}s)",
+            file=self.out,
+        )
+
+    def release_after_hold(self, timeout: float = 15.0) -> None:
+        """`partnerpoints admin release --as-of` a day after the 30-day hold, once the approval is in."""
+        as_of = (datetime.now(UTC) + timedelta(days=31)).isoformat()
+        started = time.monotonic()
+        while True:
+            answer = call("POST", f"{self.base}/admin/releases", {"as_of": as_of}, sign_with=OPERATOR)
+            report = answer.json()
+            if report.get("points_released") or time.monotonic() - started > timeout:
+                break
+            time.sleep(0.2)
+        self.released = int(report.get("points_released", 0))
+        self.show(
+            "POST /admin/releases as of 31 days from now",
+            answer,
+            f"{report.get('orders_released')} order, {self.released} points now available",
+        )
+        self.points_seen &= self.released > 0
 
     def stored_orders(self, running: RunningStack) -> Counter[str]:
         client = boto3.client(
@@ -297,14 +342,16 @@ class Scenario:
 
     def members_read(self) -> None:
         for member in MEMBERS:
-            answer = self.as_member(member, f"/members/{member}/balances")
+            answer = self.as_member(member, f"/members/{member}/balance")
             main = answer.json()["accounts"]["main"]
             self.show(
-                f"GET /members/{member}/balances as {member}", answer, f"main available {main['available']}"
+                f"GET /members/{member}/balance as {member}",
+                answer,
+                f"{answer.json()['tier']}, main available {main['available']} pending {main['pending']}",
             )
-        self.show("GET /members/bob/balances as alice", self.as_member("alice", "/members/bob/balances"))
+        self.show("GET /members/bob/balance as alice", self.as_member("alice", "/members/bob/balance"))
         self.show(
-            "GET /members/alice/balances without a token", call("GET", f"{self.base}/members/alice/balances")
+            "GET /members/alice/balance without a token", call("GET", f"{self.base}/members/alice/balance")
         )
         self.show("GET /no/such/route", call("GET", f"{self.base}/no/such/route"))
 
@@ -317,13 +364,13 @@ class Scenario:
             file=self.out,
         )
 
-    def activity(self, member: str, account: str) -> list[LedgerEntry]:
-        """Every entry of an account, paged through the activity route."""
+    def activity(self, member: str) -> list[LedgerEntry]:
+        """Every entry of both accounts, paged through the activity route."""
         entries: list[LedgerEntry] = []
         cursor = None
         while True:
             query = "limit=100" + (f"&cursor={cursor}" if cursor else "")
-            page = self.as_member(member, f"/members/{member}/accounts/{account}/activity?{query}").json()
+            page = self.as_member(member, f"/members/{member}/activity?{query}").json()
             entries += [LedgerEntry.model_validate(entry) for entry in page["entries"]]
             cursor = page["next_cursor"]
             if cursor is None:
@@ -337,20 +384,21 @@ class Scenario:
         )
         matches, pending, available = True, 0, 0
         for member in MEMBERS:
-            accounts = self.as_member(member, f"/members/{member}/balances").json()["accounts"]
+            accounts = self.as_member(member, f"/members/{member}/balance").json()["accounts"]
+            entries = self.activity(member)
             for account, balance in accounts.items():
-                entries = self.activity(member, account)
+                mine = [entry for entry in entries if entry.account == account]
                 # The ledger's own rule table folds the entries, so every kind counts as it should.
-                rebuilt = fold_entries(member, Account(account), entries)
+                rebuilt = fold_entries(member, Account(account), mine)
                 same = (rebuilt.available, rebuilt.pending, rebuilt.lifetime_earned) == (
                     balance["available"],
-                    balance["pending"],
-                    balance["lifetime_earned"],
+                    balance.get("pending", 0),
+                    balance.get("lifetime", rebuilt.lifetime_earned),
                 )
                 matches &= same
-                pending += balance["pending"]
+                pending += balance.get("pending", 0)
                 available += balance["available"]
-                figures = f"{balance['available']:>10}{balance['pending']:>9}{len(entries):>9}"
+                figures = f"{balance['available']:>10}{balance.get('pending', 0):>9}{len(mine):>9}"
                 print(
                     f"  {member:<8}{account:<9}{figures}  {'matches' if same else 'MISMATCH'}",
                     file=self.out,
@@ -394,6 +442,12 @@ def summary(
         ),
         ("points pending / available", f"{pending} / {available}"),
         (
+            "order points",
+            "pending shown after the postback, released after the hold, refund reversed"
+            if scenario.points_seen
+            else "NOT SEEN in time",
+        ),
+        (
             "HTTP answers by status",
             ", ".join(f"{status}: {n}" for status, n in sorted(scenario.answers.items())),
         ),
@@ -420,7 +474,9 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         progress.step("shoppers click the link (ClickRedirectFunction: one write per click)")
         scenario.shoppers_click()
         clicks = scenario.stored_clicks(running)
-        progress.step("the partner's platform sends order postbacks (PostbackFunction: signed, idempotent)")
+        progress.step(
+            "the partner sends order postbacks; AccrualFunction turns the Orders stream into points"
+        )
         scenario.partner_sends_postbacks()
         orders = scenario.stored_orders(running)
         progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
@@ -438,7 +494,7 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         ),
         file=out,
     )
-    return reconciled
+    return reconciled and scenario.points_seen
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -68,7 +68,7 @@ def test_a_route_not_in_the_template_is_404_as_in_aws(app_stack: ServedStack) ->
 
 
 def test_member_routes_need_a_valid_token(app_stack: ServedStack) -> None:
-    url = f"{app_stack.http_url}/members/alice/balances"
+    url = f"{app_stack.http_url}/members/alice/balance"
     assert call("GET", url).status == 401
     assert call("GET", url, headers={"authorization": "Bearer not-a-jwt"}).status == 401
     forged = member_token("alice")["authorization"][:-4] + "AAAA"
@@ -84,14 +84,14 @@ def test_a_token_printed_by_the_command_is_accepted(app_stack: ServedStack) -> N
         cwd=PROJECT_ROOT,
     ).stdout.strip()
     answer = call(
-        "GET", f"{app_stack.http_url}/members/carol/balances", headers={"authorization": f"Bearer {printed}"}
+        "GET", f"{app_stack.http_url}/members/carol/balance", headers={"authorization": f"Bearer {printed}"}
     )
     assert answer.status == 200
     assert answer.json()["member_id"] == "carol"
 
 
 def test_a_member_sees_only_their_own_accounts(app_stack: ServedStack) -> None:
-    answer = call("GET", f"{app_stack.http_url}/members/bob/balances", headers=member_token("alice"))
+    answer = call("GET", f"{app_stack.http_url}/members/bob/balance", headers=member_token("alice"))
     assert answer.status == 403
     assert answer.json()["error"]["code"] == "forbidden"
 
@@ -108,7 +108,7 @@ def test_operator_adjustments_move_points_once(app_stack: ServedStack) -> None:
     assert refused["error"]["code"] == "insufficient_points"
 
     balances = call(
-        "GET", f"{app_stack.http_url}/members/{member}/balances", headers=member_token(member)
+        "GET", f"{app_stack.http_url}/members/{member}/balance", headers=member_token(member)
     ).json()
     assert balances["accounts"]["main"]["available"] == 700
 
@@ -118,7 +118,7 @@ def test_invalid_adjustments_are_422_and_write_nothing(app_stack: ServedStack) -
     answer = call(
         "POST",
         f"{app_stack.http_url}/admin/members/{member}/adjustments",
-        raw=(PROJECT_ROOT / "events/AdminAdjustmentsFunction/post-invalid-body.json").read_bytes(),
+        raw=(PROJECT_ROOT / "events/AdminLedgerFunction/post-invalid-body.json").read_bytes(),
         headers={"content-type": "application/json"},
     )
     # The whole event file is not a valid adjustment body: every field is named.
@@ -126,7 +126,7 @@ def test_invalid_adjustments_are_422_and_write_nothing(app_stack: ServedStack) -
     paths = {detail["path"] for detail in answer.json()["error"]["details"]}
     assert {"body.adjustment_id", "body.account", "body.points", "body.reason"} <= paths
     balances = call(
-        "GET", f"{app_stack.http_url}/members/{member}/balances", headers=member_token(member)
+        "GET", f"{app_stack.http_url}/members/{member}/balance", headers=member_token(member)
     ).json()
     assert balances["accounts"]["main"]["available"] == 0
 
@@ -135,7 +135,7 @@ def test_activity_pages_through_every_entry_and_sums_to_the_balance(app_stack: S
     member = new_member()
     for points in (100, 250, -50, 300, -75):
         assert adjust(app_stack, member, points)[0] == 201
-    url = f"{app_stack.http_url}/members/{member}/accounts/main/activity?limit=2"
+    url = f"{app_stack.http_url}/members/{member}/activity?limit=2"
     entries, cursor = [], None
     while True:
         page = call("GET", url + (f"&cursor={cursor}" if cursor else ""), headers=member_token(member)).json()

@@ -17,13 +17,24 @@ def check_scenario(output: str) -> None:
     lines = [" ".join(line.split()) for line in output.splitlines()]
     assert "POST adjustment WELCOME-alice +1200 main for alice -> 200 duplicate" in lines
     assert "POST adjustment CORR-78 -5000 main for bob -> 409 insufficient_points" in lines
-    assert "GET /members/bob/balances as alice -> 403 forbidden" in lines
-    assert "GET /members/alice/balances without a token -> 401 Unauthorized" in lines
+    assert "GET /members/bob/balance as alice -> 403 forbidden" in lines
+    assert "GET /members/alice/balance without a token -> 401 Unauthorized" in lines
     assert "POST the same partner again -> 409 already_exists" in lines
-    assert "alice main 1200 0 1 matches" in lines
+    # 1200 welcome + 2 of A-1001 released, 1 clawed back by its partial refund; A-1002's 45 pending.
+    assert "alice main 1201 45 5 matches" in lines
+    assert "POST /admin/releases as of 31 days from now -> 200 1 order, 2 points now available" in lines
+    assert any(
+        line.startswith("GET alice's balance after the pending order -> pending 2, available 0")
+        for line in lines
+    )
+    assert any(
+        line.startswith("GET alice's balance after the partial refund -> pending 0, available 1")
+        for line in lines
+    )
+    assert "order points pending shown after the postback, released after the hold, refund reversed" in lines
     assert "bob main 500 0 2 matches" in lines
     assert "operator adjustments 4 posted / 1 duplicate / 1 refused / 1 invalid" in lines
-    assert "points pending / available 0 / 1950" in lines
+    assert "points pending / available 45 / 1951" in lines
     assert "reconciliation every balance equals the sum of its entries" in lines
     assert "POST a link to shop-a.example.evil.test -> 422 refused: not an allowed domain" in lines
     assert "partners / links configured 1 / 1 (1 destination refused: not an allowed domain)" in lines

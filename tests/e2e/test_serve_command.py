@@ -33,7 +33,7 @@ def test_serve_prints_what_it_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
         output = served.stop()
     assert served.process.returncode == 0
     assert f"HTTP API    {served.http_url}" in output
-    assert "GET    /members/{member_id}/balances" in output
+    assert "GET    /members/{member_id}/balance" in output
     assert "Ready. Ctrl-C stops the stack." in output
     assert output.rstrip().endswith("Stopped.")
     assert "HealthFunction          | START RequestId:" in output  # logs prefixed by the function

@@ -89,7 +89,7 @@ def test_postings_that_make_no_sense_are_refused(
     [
         {"entry_id": ""},
         {"entry_id": "has space"},
-        {"entry_id": "x" * 201},
+        {"entry_id": "x" * 257},
         {"member_id": "-starts-with-dash"},
         {"reference": ""},
         {"occurred_at": datetime(2026, 1, 1)},  # naive: whose midnight?

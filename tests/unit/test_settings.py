@@ -17,7 +17,10 @@ def test_settings_come_from_the_environment() -> None:
             "PARTNER_CREDENTIALS_TABLE_NAME": "stack-PartnerCredentialsTable-1",
             "ORDERS_TABLE_NAME": "stack-OrdersTable-1",
             "POSTBACK_DELIVERIES_TABLE_NAME": "stack-PostbackDeliveriesTable-1",
+            "ORDER_POINTS_TABLE_NAME": "stack-OrderPointsTable-1",
+            "IDEMPOTENCY_TABLE_NAME": "stack-IdempotencyTable-1",
             "MAX_ORDERS_PER_HOUR": "3",
+            "EARNING_RULES": '{"reference_currency": "EUR"}',
         }
     )
     assert settings.region == "eu-west-1"
@@ -25,6 +28,8 @@ def test_settings_come_from_the_environment() -> None:
     assert settings.links_table_name == "stack-LinksTable-1"
     assert settings.dynamodb_endpoint_url is None
     assert (settings.orders_table_name, settings.max_orders_per_hour) == ("stack-OrdersTable-1", 3)
+    assert settings.order_points_table_name == "stack-OrderPointsTable-1"
+    assert settings.earning_rules_json == '{"reference_currency": "EUR"}'
 
 
 def test_a_missing_table_name_is_a_clear_startup_error() -> None:
