@@ -27,6 +27,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import boto3
+from accrual import accrual_figures
 from clicks import cold_first_click_costs, dynamodb_figures, handler_microseconds
 from moto import mock_aws
 from postbacks import postback_figures
@@ -182,6 +183,7 @@ def main() -> None:
         imports = import_figures(stack, args.import_runs)
         clicks = dynamodb_figures(stack, args.runs)
         postbacks = postback_figures(stack, args.runs)
+        accruals = accrual_figures(stack, args.runs)
         click_handler = {
             **handler_microseconds(stack, args.runs * 20),
             **cold_first_click_costs(stack, args.import_runs),
@@ -209,6 +211,13 @@ def main() -> None:
             f"{name:<40}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
             f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
         )
+    print(f"\nAccrual and spends on DynamoDB Local, mean per order version or spend over {args.runs} runs")
+    print(f"{'operation':<44}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
+    for name, row in accruals.items():
+        print(
+            f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
+            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
+        )
     print("\nClickRedirectFunction in this process")
     for name, value in click_handler.items():
         print(f"{name:<64}{value:>10.1f}")
@@ -225,6 +234,7 @@ def main() -> None:
             "ledger": ledger,
             "clicks": clicks,
             "postbacks": postbacks,
+            "accrual": accruals,
             "click_handler": click_handler,
             "imports": imports,
             "local_stack": local,
