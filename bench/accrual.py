@@ -5,9 +5,8 @@ Figures only; nothing here asserts a timing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from harness import measure, metered_dynamodb
+from harness import create_bench_partner, measure, metered_dynamodb
 from partnerpoints.dal.ledger_store import LedgerStore
 from partnerpoints.dal.order_points_store import OrderPointsStore
 from partnerpoints.dal.order_store import OrderStore
@@ -15,11 +14,9 @@ from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.logic.accrual import Accrual
 from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.member_accounts import MemberAccounts
-from partnerpoints.logic.postback_credentials import issue
 from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints.models.members import SpendRequest
 from partnerpoints.models.orders import Attribution, Order, OrderStatus, Transition
-from partnerpoints.models.partners import NewPartner
 from partnerpoints.settings import Settings
 from partnerpoints_infra.provision import LocalStack
 
@@ -55,18 +52,7 @@ def _order(i: int, version: int, status: OrderStatus, refunded: int = 0) -> Orde
 def accrual_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
     settings = Settings.from_environment(stack.runtime_environment("AccrualFunction"))
     partners = PartnerStore(settings)
-    partners.create_partner(
-        NewPartner(
-            partner_id=PARTNER,
-            name="Bench",
-            currency="EUR",
-            allowed_domains=["bench.example"],
-            points_percent=Decimal(5),
-            commission_percent=Decimal(8),
-            hold_days=0,
-        ),
-        issue(PARTNER).credentials,
-    )
+    create_bench_partner(settings, PARTNER, hold_days=0)
     with metered_dynamodb() as meter:
         accrual = Accrual(OrderPointsStore(settings), partners, get_earning_rules())
         ledger = LedgerStore(settings)

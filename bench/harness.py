@@ -15,9 +15,15 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import botocore.session
+
+from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.logic.postback_credentials import issue
+from partnerpoints.models.partners import NewPartner
+from partnerpoints.settings import Settings
 
 # Operations that accept ReturnConsumedCapacity.
 _CAPACITY_OPERATIONS = {
@@ -128,3 +134,20 @@ def write_json(path: str, data: dict[str, Any]) -> None:
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
         handle.write("\n")
+
+
+def create_bench_partner(settings: Settings, partner_id: str, **changes: Any) -> str:
+    """A EUR partner at 5 % points and 8 % commission, with fresh postback credentials; returns its
+    webhook secret."""
+    issued = issue(partner_id)
+    partner = {
+        "partner_id": partner_id,
+        "name": "Bench",
+        "currency": "EUR",
+        "allowed_domains": ["bench.example"],
+        "points_percent": Decimal(5),
+        "commission_percent": Decimal(8),
+        **changes,
+    }
+    PartnerStore(settings).create_partner(NewPartner.model_validate(partner), issued.credentials)
+    return issued.webhook_secret

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from harness import measure, metered_dynamodb
+from harness import create_bench_partner, measure, metered_dynamodb
 from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
-from partnerpoints.logic.postback_credentials import issue
 from partnerpoints.logic.postbacks import PostbackDesk, SignedDelivery
 from partnerpoints.models.orders import Receipt
-from partnerpoints.models.partners import NewPartner
 from partnerpoints.settings import Settings
 from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.provision import LocalStack
@@ -26,19 +23,7 @@ CLICK_ID = "01KAPXV0Z8BENCH00000000000"
 
 
 def _setup(settings: Settings) -> str:
-    issued = issue(PARTNER)
-    PartnerStore(settings).create_partner(
-        NewPartner(
-            partner_id=PARTNER,
-            name="Bench",
-            currency="EUR",
-            allowed_domains=["bench.example"],
-            points_percent=Decimal(5),
-            commission_percent=Decimal(8),
-            min_seconds_to_order=0,
-        ),
-        issued.credentials,
-    )
+    secret = create_bench_partner(settings, PARTNER, min_seconds_to_order=0)
     now = datetime.now(UTC)
     ClickItem(
         CLICK_ID,
@@ -54,7 +39,7 @@ def _setup(settings: Settings) -> str:
         clicks=1,
         expires_at=now + timedelta(days=30),
     ).save()
-    return issued.webhook_secret
+    return secret
 
 
 def _delivery(secret: str, order_id: str, status: str, message: str, **more: str) -> SignedDelivery:

@@ -5,7 +5,6 @@ concurrent stream record can never post twice."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError
@@ -14,6 +13,7 @@ from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.ledger_store import stage_postings
 from partnerpoints.dal.order_points_tables import OrderPointsItem
+from partnerpoints.dal.order_store import plain
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
 from partnerpoints.exceptions import ConflictingEntry, LedgerBusy
@@ -21,14 +21,6 @@ from partnerpoints.models.ledger import Posting
 from partnerpoints.models.order_points import OrderPoints, Terms
 from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
-
-
-def _plain(value: Any) -> Any:
-    if hasattr(value, "as_dict"):
-        value = value.as_dict()
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    return value
 
 
 def _item(points: OrderPoints) -> OrderPointsItem:
@@ -58,7 +50,7 @@ def _to_points(item: OrderPointsItem) -> OrderPoints:
         order_id=item.order_id,
         member_id=item.member_id,
         currency=item.currency,
-        terms=Terms.model_validate(_plain(item.terms)),
+        terms=Terms.model_validate(plain(item.terms)),
         applied_version=int(item.applied_version),
         revision=int(item.revision),
         status=item.status,

@@ -67,14 +67,14 @@ def _order_item(order: Order) -> OrderItem:
     )
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """PynamoDB's raw maps and lists as plain Python, for pydantic."""
     if hasattr(value, "as_dict"):
         value = value.as_dict()
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 
@@ -90,15 +90,15 @@ def _to_order(item: OrderItem) -> Order:
             "refunded_minor": int(item.refunded_minor),
             "commission_minor": int(item.commission_minor),
             "commission_reversed_minor": int(item.commission_reversed_minor),
-            "items": _plain(item.items),
+            "items": plain(item.items),
             "click_id": item.click_id,
-            "attribution": _plain(item.attribution),
-            "review": _plain(item.review) if item.review is not None else None,
+            "attribution": plain(item.attribution),
+            "review": plain(item.review) if item.review is not None else None,
             "occurred_at": item.occurred_at,
             "status_at": item.status_at,
             "created_at": item.created_at,
             "updated_at": item.updated_at,
-            "history": _plain(item.history),
+            "history": plain(item.history),
         }
     )
 
@@ -129,7 +129,7 @@ class OrderStore:
             item = PostbackDeliveryItem.get(partner_id, delivery_id, consistent_read=True)
         except PostbackDeliveryItem.DoesNotExist:
             return None
-        return StoredDelivery(item.body_sha256, PostbackAnswer.model_validate(_plain(item.answer)))
+        return StoredDelivery(item.body_sha256, PostbackAnswer.model_validate(plain(item.answer)))
 
     def get_click(self, click_id: str) -> ClickFacts | None:
         try:

@@ -108,50 +108,37 @@ def order_postings(order: Order, points: OrderPoints | None, member_id: str, ter
     if change == 0:
         return []
     amount = from_minor_units(order.amount_minor, order.currency)
-    common = {
-        "member_id": member_id,
-        "account": Account.MAIN,
-        "reference": f"order {order.partner_id}/{order.order_id} v{order.version}",
-        "partner_id": order.partner_id,
-        "order_id": order.order_id,
-        "tier": terms.tier,
-        "occurred_at": order.status_at,
-    }
+
+    def posting(kind: EntryKind, points: int, description: str) -> Posting:
+        return Posting(
+            entry_id=entry_id(order, order.version, kind),
+            member_id=member_id,
+            account=Account.MAIN,
+            kind=kind,
+            points=points,
+            reference=f"order {order.partner_id}/{order.order_id} v{order.version}",
+            description=description,
+            partner_id=order.partner_id,
+            order_id=order.order_id,
+            tier=terms.tier,
+            occurred_at=order.status_at,
+        )
+
     if change > 0:
-        return [
-            Posting(
-                entry_id=entry_id(order, order.version, EntryKind.ACCRUAL_PENDING),
-                kind=EntryKind.ACCRUAL_PENDING,
-                points=change,
-                description=(
-                    f"{order.status} order of {amount} {order.currency} at {order.partner_id} "
-                    f"({terms.tier} tier, x{terms.multiplier})"
-                ),
-                **common,
-            )
-        ]
+        earned = (
+            f"{order.status} order of {amount} {order.currency} at {order.partner_id} "
+            f"({terms.tier} tier, x{terms.multiplier})"
+        )
+        return [posting(EntryKind.ACCRUAL_PENDING, change, earned)]
     reason = "refund" if order.status is OrderStatus.REFUNDED else str(order.status)
     voided = min(-change, held_pending)
     clawed = -change - voided
-    postings = []
-    if voided:
-        postings.append(
-            Posting(
-                entry_id=entry_id(order, order.version, EntryKind.ACCRUAL_VOID),
-                kind=EntryKind.ACCRUAL_VOID,
-                points=-voided,
-                description=f"{reason} of the order at {order.partner_id}: pending points reversed",
-                **common,
-            )
-        )
-    if clawed:
-        postings.append(
-            Posting(
-                entry_id=entry_id(order, order.version, EntryKind.CLAWBACK),
-                kind=EntryKind.CLAWBACK,
-                points=-clawed,
-                description=f"{reason} of the order at {order.partner_id}: released points taken back",
-                **common,
-            )
-        )
-    return postings
+    reversals = [
+        (EntryKind.ACCRUAL_VOID, voided, "pending points reversed"),
+        (EntryKind.CLAWBACK, clawed, "released points taken back"),
+    ]
+    return [
+        posting(kind, -points, f"{reason} of the order at {order.partner_id}: {what}")
+        for kind, points, what in reversals
+        if points
+    ]
