@@ -4,6 +4,7 @@ checked when the link was saved."""
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from partnerpoints.destinations import (
     host_allowed,
     normalize_hostname,
 )
+from partnerpoints.logic import partners
 from partnerpoints.models.partners import LinkSettings, NewPartner
 
 PARTNER = {
@@ -125,3 +127,9 @@ def test_filled_destinations_keep_the_checked_host(host: str, rest: str, values:
     filled = fill_destination(template, values)
     assert urlsplit(filled).hostname == checked
     assert host_allowed(checked, ["shop-a.example"])
+
+
+def test_generated_link_ids_never_start_like_a_command_line_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    draws = iter(["-AbCdEfG", "_hIjKlMn", "q1w2e3r4"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _: next(draws))
+    assert partners.generated_link_id() == "q1w2e3r4"

@@ -32,6 +32,15 @@ from partnerpoints.signing import ClickKeys
 GENERATED_LINK_ID_BYTES = 6  # 8 URL-safe characters: 2^48 ids, collisions retried
 
 
+def generated_link_id() -> str:
+    """A random link id that starts with a letter or digit: one starting with "-" would read as an
+    option on a command line (`partnerpoints admin link get -x...`)."""
+    while True:
+        link_id = secrets.token_urlsafe(GENERATED_LINK_ID_BYTES)
+        if link_id[0].isalnum():
+            return link_id
+
+
 class PartnerDirectory:
     def __init__(self, store: PartnerStore, keys: Callable[[], ClickKeys]) -> None:
         self._store = store
@@ -105,7 +114,7 @@ class PartnerDirectory:
         self._check_destination(partner, new.destination)
         now = datetime.now(UTC)
         for _ in range(3):
-            link_id = new.link_id or secrets.token_urlsafe(GENERATED_LINK_ID_BYTES)
+            link_id = new.link_id or generated_link_id()
             link = Link(
                 link_id=link_id,
                 partner_id=new.partner_id,
