@@ -11,9 +11,12 @@ from partnerpoints.dal.ledger_store import LedgerStore
 from partnerpoints.dal.order_points_store import OrderPointsStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.dal.promo_redemption_store import PromoRedemptionStore
+from partnerpoints.dal.promo_store import PromoStore
 from partnerpoints.logic.accrual import Accrual
 from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.member_accounts import MemberAccounts
+from partnerpoints.logic.promo_wallet import PromoWallet
 from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints.models.members import SpendRequest
 from partnerpoints.models.orders import Attribution, Order, OrderStatus, Transition
@@ -56,7 +59,13 @@ def accrual_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]
     with metered_dynamodb() as meter:
         accrual = Accrual(OrderPointsStore(settings), partners, get_earning_rules())
         ledger = LedgerStore(settings)
-        accounts = MemberAccounts(ledger, OrderStore(settings), partners, lambda: accrual)
+        accounts = MemberAccounts(
+            ledger,
+            OrderStore(settings),
+            partners,
+            lambda: accrual,
+            PromoWallet(PromoStore(settings), PromoRedemptionStore(settings)),
+        )
         request = SpendRequest(partner_id=PARTNER, points=1, reference="bench voucher")
         as_of = datetime.now(UTC) + timedelta(days=1)
         figures = {

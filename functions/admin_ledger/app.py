@@ -14,7 +14,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from partnerpoints.http_api import create_http_app
+from partnerpoints.http_api import create_http_app, operator_of
 from partnerpoints.logic.accrual import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, get_accrual
 from partnerpoints.logic.adjustments import adjust_account
 from partnerpoints.logic.ledger import get_ledger
@@ -35,7 +35,7 @@ class ReleaseRequest(BaseModel):
 
 
 def _operator() -> str:
-    return app.current_event.request_context.authorizer.iam.user_arn or "unknown operator"
+    return operator_of(app.current_event)
 
 
 def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:

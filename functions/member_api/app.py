@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.exceptions import IdempotencyKeyReused, NotYourAccount, RequestInProgress
-from partnerpoints.http_api import create_http_app, member_link_url
+from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress
+from partnerpoints.http_api import create_http_app, member_link_url, require_member_access
 from partnerpoints.logic.member_accounts import SPEND_IDEMPOTENCY, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
@@ -26,18 +26,10 @@ from partnerpoints.models.partners import LinkId, NewMemberLink
 from partnerpoints.observability import logger, metrics, tracer
 
 app = create_http_app()
-ADMIN_SCOPE = "admin"
 
 
 def _require_access(member_id: str) -> None:
-    # The JWT authorizer has verified the token; its subject and scopes decide whose accounts it may use.
-    authorizer = app.current_event.request_context.authorizer
-    claims = authorizer.jwt_claim or {}
-    scopes = set(authorizer.jwt_scopes or []) | set(str(claims.get("scope", "")).strip("[]").split())
-    if ADMIN_SCOPE in scopes:
-        return
-    if claims.get("sub") != member_id:
-        raise NotYourAccount("a member may only see and use their own accounts")
+    require_member_access(app.current_event, member_id)
 
 
 @app.get("/members/<member_id>/balance")

@@ -9,7 +9,7 @@ import pytest
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
 from partnerpoints.dal import ledger_store
-from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.dal.ledger_store import LedgerStore, StageMore
 from partnerpoints.exceptions import LedgerBusy
 from partnerpoints.logic.ledger import Ledger
 from partnerpoints.models.ledger import Account, EntryKind, Posting
@@ -41,11 +41,13 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> Flaky:
         attempts: list[int] = []
         real = LedgerStore._transact
 
-        def transact(self: LedgerStore, posting: Posting, posted_at: datetime) -> None:
+        def transact(
+            self: LedgerStore, posting: Posting, posted_at: datetime, stage_more: StageMore | None
+        ) -> None:
             attempts.append(len(attempts))
             if failures:
                 raise failures.pop(0)
-            real(self, posting, posted_at)
+            real(self, posting, posted_at, stage_more)
 
         monkeypatch.setattr(LedgerStore, "_transact", transact)
         return attempts

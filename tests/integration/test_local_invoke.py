@@ -49,6 +49,18 @@ EXPECTED_STATUS = {
     # Stream batches answer with the records that failed (their sequence numbers).
     "AccrualFunction/order-unattributed-pending.json": [],
     "AccrualFunction/batch-with-a-record-that-is-not-an-order.json": ["200000000000000000002"],
+    # A fresh stack: no code, no campaign, no batch, no redemption yet.
+    "PromoRedemptionFunction/post-redemption.json": 404,
+    "PromoRedemptionFunction/post-redemption-for-another-member.json": 403,
+    "PromoRedemptionFunction/post-redemption-without-code.json": 422,
+    "AdminPromoFunction/post-campaign.json": 201,
+    "AdminPromoFunction/post-campaign-invalid.json": 422,
+    "AdminPromoFunction/post-codes-batch-unknown-campaign.json": 404,
+    "AdminPromoFunction/post-codes-both-kinds.json": 422,
+    "AdminPromoFunction/get-code-batch-unknown.json": 404,
+    "AdminPromoFunction/post-revoke-unknown.json": 404,
+    # An asynchronous invocation's failure (Lambda retries it, then the DLQ): the error's type.
+    "PromoCodeBatchFunction/generate-unknown-batch.json": "CodeBatchNotFound",
 }
 EVENT_FILES = sorted((PROJECT_ROOT / "events").glob("*/*.json"))
 
@@ -66,11 +78,13 @@ def test_local_invoke_in_process(
         ["local", "invoke", event_file.parent.name, "-e", str(event_file), "--state-dir", str(tmp_path)]
     )
     out, err = capsys.readouterr()
-    assert status == 0
+    expected = EXPECTED_STATUS[f"{event_file.parent.name}/{event_file.name}"]
+    assert status == (1 if isinstance(expected, str) else 0)
     assert "in-process" in err
     response = json.loads(out)  # stdout is the response alone; logs went to stderr
-    expected = EXPECTED_STATUS[f"{event_file.parent.name}/{event_file.name}"]
-    if isinstance(expected, list):
+    if isinstance(expected, str):
+        assert response["errorType"] == expected
+    elif isinstance(expected, list):
         assert [failure["itemIdentifier"] for failure in response["batchItemFailures"]] == expected
     else:
         assert response["statusCode"] == expected

@@ -16,6 +16,8 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from partnerpoints_infra.local.function_pool import FunctionPool, InvocationResult
+from partnerpoints_infra.provision import LocalStack
+from partnerpoints_infra.template import resources_of_type
 
 _INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 _FUNCTION = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/?$")
@@ -110,3 +112,34 @@ class LambdaApi:
             if attempt + 1 < ASYNC_ATTEMPTS:
                 time.sleep(ASYNC_RETRY_DELAY_SECONDS * (attempt + 1))
         self._on_async_failure(name, event, result)
+
+
+def async_failure_destinations(stack: LocalStack) -> dict[str, str]:
+    """Function name -> the ARN of its asynchronous invocations' on-failure destination (the template's
+    AWS::Lambda::EventInvokeConfig, which SAM makes from a function's EventInvokeConfig)."""
+    destinations = {}
+    for resource in resources_of_type(stack.template, "AWS::Lambda::EventInvokeConfig").values():
+        properties = resource["Properties"]
+        destination = properties.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if destination:
+            destinations[stack.resolve(properties["FunctionName"])] = stack.resolve(destination)
+    return destinations
+
+
+def invocation_record(
+    function_arn: str, event: Any, result: InvocationResult, attempts: int
+) -> dict[str, Any]:
+    """The message Lambda sends to an on-failure destination of an asynchronous invocation."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": result.request_id,
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": result.payload,
+    }

@@ -33,7 +33,12 @@ from partnerpoints_infra.local.backends import backends
 from partnerpoints_infra.local.bucket_mirror import BucketMirror
 from partnerpoints_infra.local.function_pool import FunctionPool, InvocationResult, Printer, console_printer
 from partnerpoints_infra.local.http_gateway import HttpGateway
-from partnerpoints_infra.local.lambda_api import LambdaApi
+from partnerpoints_infra.local.lambda_api import (
+    ASYNC_ATTEMPTS,
+    LambdaApi,
+    async_failure_destinations,
+    invocation_record,
+)
 from partnerpoints_infra.local.schedules import Scheduler, schedules_of
 from partnerpoints_infra.local.stream_pump import AwsClients, StreamPump, stream_mappings
 from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, Endpoints, LocalStack, provision
@@ -57,8 +62,12 @@ class ServeOptions:
     template_path: Path = TEMPLATE_PATH
 
 
-def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[str, str]:
-    """What Lambda sets in a function's environment, with the template's variables resolved locally."""
+def lambda_environment(
+    stack: LocalStack, name: str, spec_memory: int, lambda_url: str | None = None
+) -> dict[str, str]:
+    """What Lambda sets in a function's environment, with the template's variables resolved locally;
+    `lambda_url` is the local Lambda API, where a function's own Lambda client (an asynchronous
+    invocation of another function) is sent."""
     endpoints = stack.endpoints
     variables = {key: os.environ[key] for key in _INHERITED if key in os.environ}
     variables.update(LOCAL_CREDENTIALS)
@@ -81,6 +90,7 @@ def lambda_environment(stack: LocalStack, name: str, spec_memory: int) -> dict[s
         ("S3", endpoints.s3),
         ("SQS", endpoints.sqs),
         ("SECRETS_MANAGER", endpoints.secretsmanager),
+        ("LAMBDA", lambda_url),
     ):
         if url:
             variables[f"AWS_ENDPOINT_URL_{service}"] = url
@@ -171,7 +181,11 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         endpoints: Endpoints = cleanup.enter_context(backends(options.use_dynamodb_local))
         stack = provision(endpoints, template_path=options.template_path)
         specs = function_specs(stack)
-        environments = {name: lambda_environment(stack, name, spec.memory_mb) for name, spec in specs.items()}
+        client_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host  # noqa: S104
+        lambda_url = f"http://{client_host}:{options.lambda_port}"
+        environments = {
+            name: lambda_environment(stack, name, spec.memory_mb, lambda_url) for name, spec in specs.items()
+        }
         pool = FunctionPool(specs, environments, endpoints.region, LOCAL_ACCOUNT_ID, printer)
         cleanup.callback(pool.close)
         pool.warm()
@@ -184,8 +198,21 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
             queue_urls=_queue_urls(stack),
         )
 
+        destinations = async_failure_destinations(stack)
+
         def async_failed(name: str, event: Any, result: InvocationResult) -> None:
-            printer(name, f"asynchronous invocation {result.request_id} failed after its retries")
+            destination = destinations.get(name)
+            if destination is None:
+                printer(name, f"asynchronous invocation {result.request_id} failed after its retries")
+                return
+            clients.sqs.send_message(
+                QueueUrl=clients.queue_urls[destination],
+                MessageBody=json.dumps(invocation_record(pool.arn(name), event, result, ASYNC_ATTEMPTS)),
+            )
+            printer(
+                name,
+                f"asynchronous invocation {result.request_id} failed after its retries; to {destination}",
+            )
 
         gateway = HttpGateway(stack, pool)
         http_server = _serve(gateway, options.host, options.port)

@@ -156,3 +156,48 @@ class RequestInProgress(PartnerPointsError):
     """A request with the same Idempotency-Key is still being processed; retry shortly."""
 
     code = "request_in_progress"
+
+
+class CampaignNotFound(NotFound):
+    code = "campaign_not_found"
+
+
+class CodeBatchNotFound(NotFound):
+    code = "code_batch_not_found"
+
+
+class RedemptionNotFound(NotFound):
+    code = "redemption_not_found"
+
+
+class PromoCodeNotFound(NotFound):
+    code = "promo_code_not_found"
+
+
+class PromoCodeUnavailable(PartnerPointsError):
+    """A code that exists but cannot be redeemed now; `code` says why: promo_code_exhausted,
+    promo_code_already_redeemed (the member's limit) or campaign_paused (409)."""
+
+    code = "promo_code_unavailable"
+
+
+class PromoCodeOutsideWindow(PartnerPointsError):
+    """promo_code_expired or promo_code_not_yet_valid (422)."""
+
+    code = "promo_code_outside_window"
+
+
+class TooManyFailedAttempts(PartnerPointsError):
+    """A member who failed too many redemptions lately; no code is looked up until `retry_after`."""
+
+    code = "too_many_failed_attempts"
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message, [{"retry_after_seconds": retry_after_seconds}])
+        self.retry_after_seconds = retry_after_seconds
+
+
+class PromoPointsRestricted(PartnerPointsError):
+    """Promo points that exist but whose campaigns do not allow spending them at this partner."""
+
+    code = "promo_points_restricted"

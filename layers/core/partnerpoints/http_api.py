@@ -5,8 +5,11 @@ from urllib.parse import urlencode
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
+from partnerpoints.exceptions import NotYourAccount
 from partnerpoints.http_errors import register_error_handlers
 from partnerpoints.models.partners import MemberLink
+
+ADMIN_SCOPE = "admin"
 
 
 def create_http_app() -> APIGatewayHttpResolver:
@@ -27,3 +30,20 @@ def public_base_url(event: APIGatewayProxyEventV2) -> str:
 def member_link_url(event: APIGatewayProxyEventV2, member_link: MemberLink) -> str:
     """The member's personal click URL: the link, with the member's signed token in `m`."""
     return f"{public_base_url(event)}/c/{member_link.link_id}?{urlencode({'m': member_link.token})}"
+
+
+def require_member_access(event: APIGatewayProxyEventV2, member_id: str) -> None:
+    """A member route's rule: the token's subject is the member, or the token has the admin scope.
+    (The HTTP API's JWT authorizer has already verified the token.)"""
+    authorizer = event.request_context.authorizer
+    claims = authorizer.jwt_claim or {}
+    scopes = set(authorizer.jwt_scopes or []) | set(str(claims.get("scope", "")).strip("[]").split())
+    if ADMIN_SCOPE in scopes:
+        return
+    if claims.get("sub") != member_id:
+        raise NotYourAccount("a member may only see and use their own accounts")
+
+
+def operator_of(event: APIGatewayProxyEventV2) -> str:
+    """Who called an IAM-authorized operator route (recorded in what they change)."""
+    return event.request_context.authorizer.iam.user_arn or "unknown operator"

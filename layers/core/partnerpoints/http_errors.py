@@ -24,7 +24,11 @@ from partnerpoints.exceptions import (
     OrderConflict,
     PartnerPointsError,
     PayloadTooLarge,
+    PromoCodeOutsideWindow,
+    PromoCodeUnavailable,
+    PromoPointsRestricted,
     RequestInProgress,
+    TooManyFailedAttempts,
     Unauthenticated,
 )
 from partnerpoints.observability import logger
@@ -47,16 +51,24 @@ STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
     NotASpend: 409,
     IdempotencyKeyReused: 409,
     RequestInProgress: 409,
+    PromoCodeUnavailable: 409,
+    PromoCodeOutsideWindow: 422,
+    TooManyFailedAttempts: 429,
+    PromoPointsRestricted: 409,
 }
 RETRY_AFTER_SECONDS = "1"
 
 
 def error_response(
-    status: int, code: str, message: str, details: list[dict[str, Any]] | None = None
+    status: int,
+    code: str,
+    message: str,
+    details: list[dict[str, Any]] | None = None,
+    retry_after: str = RETRY_AFTER_SECONDS,
 ) -> Response[dict[str, Any]]:
     headers = {"Cache-Control": "no-store"}
     if status in (429, 503):
-        headers["Retry-After"] = RETRY_AFTER_SECONDS
+        headers["Retry-After"] = retry_after
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -86,7 +98,14 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             (STATUS_BY_EXCEPTION[kind] for kind in type(error).__mro__ if kind in STATUS_BY_EXCEPTION), 400
         )
         logger.info("request refused", code=error.code, status=status)
-        return error_response(status, error.code, error.message, error.details)
+        retry_after = getattr(error, "retry_after_seconds", None)
+        return error_response(
+            status,
+            error.code,
+            error.message,
+            error.details,
+            str(retry_after) if retry_after is not None else RETRY_AFTER_SECONDS,
+        )
 
     @app.not_found
     def _no_route(_: Exception) -> Response[dict[str, Any]]:

@@ -22,6 +22,12 @@ _TABLE_VARIABLES = {
     "postback_deliveries_table_name": "POSTBACK_DELIVERIES_TABLE_NAME",
     "order_points_table_name": "ORDER_POINTS_TABLE_NAME",
     "idempotency_table_name": "IDEMPOTENCY_TABLE_NAME",
+    "promo_campaigns_table_name": "PROMO_CAMPAIGNS_TABLE_NAME",
+    "promo_codes_table_name": "PROMO_CODES_TABLE_NAME",
+    "promo_code_batches_table_name": "PROMO_CODE_BATCHES_TABLE_NAME",
+    "promo_redemptions_table_name": "PROMO_REDEMPTIONS_TABLE_NAME",
+    "promo_holdings_table_name": "PROMO_HOLDINGS_TABLE_NAME",
+    "promo_attempts_table_name": "PROMO_ATTEMPTS_TABLE_NAME",
 }
 DEFAULT_MAX_ORDERS_PER_HOUR = 5
 
@@ -43,6 +49,12 @@ class Settings:
     postback_deliveries_table_name: str
     order_points_table_name: str
     idempotency_table_name: str
+    promo_campaigns_table_name: str
+    promo_codes_table_name: str
+    promo_code_batches_table_name: str
+    promo_redemptions_table_name: str
+    promo_holdings_table_name: str
+    promo_attempts_table_name: str
     # Fraud review: a member with more attributed orders than this in an hour has the next reviewed.
     max_orders_per_hour: int = DEFAULT_MAX_ORDERS_PER_HOUR
     # The program's earning rules as JSON (template parameter EarningRules); parsed where points are
@@ -50,6 +62,8 @@ class Settings:
     earning_rules_json: str = ""
     # Only the functions that sign or verify (clicks, member links) are given the secret's ARN.
     click_signing_secret_arn: str | None = None
+    # Only the operators' promo function starts code batches on the generator function.
+    promo_code_batch_function_name: str | None = None
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
     dynamodb_endpoint_url: str | None = None
 
@@ -74,6 +88,7 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
             earning_rules_json=env.get("EARNING_RULES", ""),
             click_signing_secret_arn=env.get("CLICK_SIGNING_SECRET_ARN") or None,
+            promo_code_batch_function_name=env.get("PROMO_CODE_BATCH_FUNCTION_NAME") or None,
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
             **tables,
         )

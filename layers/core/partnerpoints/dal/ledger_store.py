@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from partnerpoints.dal.ledger_tables import (
 )
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
-from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, LedgerBusy
+from partnerpoints.exceptions import ConcurrentChange, ConflictingEntry, InsufficientPoints, LedgerBusy
 from partnerpoints.models.ledger import (
     Account,
     Balance,
@@ -34,6 +35,7 @@ from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 
 _ENTRY, _BALANCE = 0, 1  # positions in the posting transaction
+StageMore = Callable[[TransactWrite, datetime], None]
 
 
 def account_id(member_id: str, account: Account) -> str:
@@ -56,6 +58,9 @@ def to_entry(item: LedgerEntryItem) -> LedgerEntry:
         partner_id=item.partner_id,
         order_id=item.order_id,
         tier=item.tier,
+        allocations={key: int(value) for key, value in item.allocations.as_dict().items()}
+        if item.allocations is not None
+        else None,
         occurred_at=item.occurred_at,
         posted_at=item.posted_at,
     )
@@ -86,6 +91,7 @@ def entry_item(posting: Posting, posted_at: datetime) -> LedgerEntryItem:
         partner_id=posting.partner_id,
         order_id=posting.order_id,
         tier=posting.tier,
+        allocations=posting.allocations,
         occurred_at=posting.occurred_at or posted_at,
         posted_at=posted_at,
     )
@@ -136,12 +142,16 @@ class LedgerStore:
         bind_tables(settings)
         self._connection = Connection(region=settings.region, host=settings.dynamodb_endpoint_url)
 
-    def post(self, posting: Posting, now: datetime | None = None) -> PostResult:
-        """Put the entry and move the balance in one transaction; a repeat of the same event is a no-op."""
+    def post(
+        self, posting: Posting, now: datetime | None = None, stage_more: StageMore | None = None
+    ) -> PostResult:
+        """Put the entry and move the balance in one transaction; a repeat of the same event is a no-op.
+        `stage_more` adds items of its own to the transaction (a promo holding); if one of their
+        conditions fails, ConcurrentChange says so and nothing is written."""
         posted_at = now or datetime.now(UTC)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self._transact(posting, posted_at)
+                self._transact(posting, posted_at, stage_more)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or [None, None]
                 # An existing entry settles the matter (duplicate or conflict) whatever else collided.
@@ -161,11 +171,13 @@ class LedgerStore:
         logger.warning("ledger busy", entry_id=posting.entry_id, attempts=MAX_ATTEMPTS)
         raise LedgerBusy(f"the account kept changing under entry {posting.entry_id}; retry later")
 
-    def _transact(self, posting: Posting, posted_at: datetime) -> None:
+    def _transact(self, posting: Posting, posted_at: datetime, stage_more: StageMore | None) -> None:
         # Both the entry and the balance report ALL_OLD on failure: the existing entry tells a duplicate
         # from a conflict without a second read.
         with TransactWrite(connection=self._connection) as transaction:
             stage_postings(transaction, [posting], posted_at)
+            if stage_more is not None:
+                stage_more(transaction, posted_at)
 
     def _explain_cancellation(
         self, posting: Posting, reasons: list[CancellationReason | None], error: TransactWriteError
@@ -204,6 +216,8 @@ class LedgerStore:
                     }
                 ],
             ) from error
+        if any(failed_condition(reason) for reason in reasons[_BALANCE + 1 :]):
+            raise ConcurrentChange(f"what entry {posting.entry_id} depends on changed; read again") from error
         raise error
 
     def get_entry(self, entry_id: str) -> LedgerEntry | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -50,6 +50,8 @@ class LedgerEntryItem(Model):
     partner_id = UnicodeAttribute(null=True)
     order_id = UnicodeAttribute(null=True)
     tier = UnicodeAttribute(null=True)
+    # Promo entries: campaign id -> points (what each campaign's holding gained or lost).
+    allocations = MapAttribute[str, int](null=True)
     occurred_at = UTCDateTimeAttribute()
     posted_at = UTCDateTimeAttribute()
 

@@ -9,6 +9,14 @@ from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.partner_tables import LinkItem, PartnerCredentialsItem, PartnerItem
+from partnerpoints.dal.promo_tables import (
+    PromoAttemptsItem,
+    PromoCampaignItem,
+    PromoCodeBatchItem,
+    PromoCodeItem,
+    PromoHoldingItem,
+    PromoRedemptionItem,
+)
 from partnerpoints.settings import Settings
 
 # Template logical id -> model; the drift test compares each pair.
@@ -22,6 +30,12 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "OrdersTable": OrderItem,
     "PostbackDeliveriesTable": PostbackDeliveryItem,
     "OrderPointsTable": OrderPointsItem,
+    "PromoCampaignsTable": PromoCampaignItem,
+    "PromoCodesTable": PromoCodeItem,
+    "PromoCodeBatchesTable": PromoCodeBatchItem,
+    "PromoRedemptionsTable": PromoRedemptionItem,
+    "PromoHoldingsTable": PromoHoldingItem,
+    "PromoAttemptsTable": PromoAttemptsItem,
 }
 
 
@@ -37,6 +51,12 @@ def bind_tables(settings: Settings) -> None:
         OrderItem: settings.orders_table_name,
         PostbackDeliveryItem: settings.postback_deliveries_table_name,
         OrderPointsItem: settings.order_points_table_name,
+        PromoCampaignItem: settings.promo_campaigns_table_name,
+        PromoCodeItem: settings.promo_codes_table_name,
+        PromoCodeBatchItem: settings.promo_code_batches_table_name,
+        PromoRedemptionItem: settings.promo_redemptions_table_name,
+        PromoHoldingItem: settings.promo_holdings_table_name,
+        PromoAttemptsItem: settings.promo_attempts_table_name,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

@@ -18,9 +18,20 @@ from aws_lambda_powertools.utilities.idempotency import (
 from partnerpoints.dal.ledger_store import LedgerStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
-from partnerpoints.exceptions import InvalidField, NotASpend, PartnerNotFound, SpendNotFound
+from partnerpoints.dal.promo_redemption_store import PromoRedemptionStore
+from partnerpoints.dal.promo_store import PromoStore
+from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off
+from partnerpoints.exceptions import (
+    ConcurrentChange,
+    InvalidField,
+    LedgerBusy,
+    NotASpend,
+    PartnerNotFound,
+    SpendNotFound,
+)
 from partnerpoints.logic.accrual import Accrual, get_accrual
 from partnerpoints.logic.ledger import MAX_HISTORY_PAGE
+from partnerpoints.logic.promo_wallet import PromoWallet
 from partnerpoints.models.ledger import Account, Balance, EntryKind, Posting
 from partnerpoints.models.members import (
     AccountBalance,
@@ -63,12 +74,15 @@ class MemberAccounts:
         orders: OrderStore,
         partners: PartnerStore,
         accrual: Callable[[], Accrual],
+        promo: PromoWallet,
+        *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ledger = ledger
         self._orders = orders
         self._partners = partners
         self._accrual = accrual
+        self._promo = promo
         self._clock = clock
 
     def balance(self, member_id: str) -> MemberBalance:
@@ -116,17 +130,30 @@ class MemberAccounts:
                 "points can only be spent at a partner of the program",
                 [{"path": "body.partner_id", "message": f"no partner {request.partner_id}"}],
             ) from error
-        posting = Posting(
-            entry_id=f"spend#{member_id}#{idempotency_key}",
-            member_id=member_id,
-            account=request.account,
-            kind=EntryKind.SPEND,
-            points=-request.points,
-            reference=request.reference,
-            description=f"spent at {request.partner_id}",
-            partner_id=request.partner_id,
-        )
-        result = self._ledger.post(posting)
+        for attempt in range(MAX_ATTEMPTS):
+            allocations = None
+            if request.account is Account.PROMO:
+                allocations = self._promo.allocate(member_id, request.partner_id, request.points)
+            posting = Posting(
+                entry_id=f"spend#{member_id}#{idempotency_key}",
+                member_id=member_id,
+                account=request.account,
+                kind=EntryKind.SPEND,
+                points=-request.points,
+                reference=request.reference,
+                description=f"spent at {request.partner_id}",
+                partner_id=request.partner_id,
+                allocations=allocations,
+            )
+            stage_more = PromoWallet.stage(member_id, allocations, guarded=True) if allocations else None
+            try:
+                result = self._ledger.post(posting, stage_more=stage_more)
+            except ConcurrentChange:
+                back_off(attempt)  # another spend took from the same campaign: allocate again
+                continue
+            break
+        else:
+            raise LedgerBusy(f"{member_id}'s promo points kept changing; retry shortly")
         balance = self._ledger.get_balances(member_id)[request.account]
         logger.info(
             "points spent",
@@ -156,8 +183,16 @@ class MemberAccounts:
             reference=entry_id,
             description=f"spend refunded (by {operator})",
             partner_id=spend.partner_id,
+            allocations={campaign: -points for campaign, points in spend.allocations.items()}
+            if spend.allocations
+            else None,
         )
-        result = self._ledger.post(refund)
+        stage_more = (
+            PromoWallet.stage(spend.member_id, refund.allocations, guarded=False)
+            if refund.allocations
+            else None
+        )
+        result = self._ledger.post(refund, stage_more=stage_more)
         logger.info("spend refunded", entry_id=entry_id, operator=operator, duplicate=result.duplicate)
         return RefundReceipt(
             entry_id=refund.entry_id,
@@ -170,7 +205,13 @@ class MemberAccounts:
 @cache
 def get_member_accounts() -> MemberAccounts:
     settings = get_settings()
-    return MemberAccounts(LedgerStore(settings), OrderStore(settings), PartnerStore(settings), get_accrual)
+    return MemberAccounts(
+        LedgerStore(settings),
+        OrderStore(settings),
+        PartnerStore(settings),
+        get_accrual,
+        PromoWallet(PromoStore(settings), PromoRedemptionStore(settings)),
+    )
 
 
 @cache

@@ -107,6 +107,8 @@ class Posting(BaseModel):
     partner_id: str | None = None
     order_id: str | None = None
     tier: str | None = None
+    # A promo-account entry's points split by the campaigns they come from or go back to.
+    allocations: dict[str, int] | None = None
 
     @model_validator(mode="after")
     def _kind_fits_account_and_sign(self) -> Self:
@@ -119,6 +121,8 @@ class Posting(BaseModel):
         if rule.sign * self.points < 0:
             direction = "positive (a credit)" if rule.sign > 0 else "negative (a debit)"
             raise ValueError(f"{self.kind} points must be {direction}, got {self.points}")
+        if self.allocations is not None and sum(self.allocations.values()) != self.points:
+            raise ValueError("allocations must add up to the entry's points")
         return self
 
     def effect(self) -> Effect:
@@ -150,6 +154,7 @@ class LedgerEntry(BaseModel):
     partner_id: str | None = None
     order_id: str | None = None
     tier: str | None = None
+    allocations: dict[str, int] | None = None
     occurred_at: datetime
     posted_at: datetime
 

@@ -1,0 +1,95 @@
+"""AdminPromoFunction: operators' promo campaigns, codes and revocations (IAM-authorized).
+
+POST /admin/promo-campaigns                          create a campaign
+GET  /admin/promo-campaigns/{campaign_id}            read it (with its redemption count)
+PUT  /admin/promo-campaigns/{campaign_id}            replace its terms (pause, extend, ...)
+POST /admin/promo-campaigns/{campaign_id}/codes      a shared code (201) or a batch of unique ones (202)
+GET  /admin/promo-code-batches/{batch_id}            a batch's progress
+GET  /admin/promo-code-batches/{batch_id}/codes      its codes, a page at a time
+POST /admin/promo-redemptions/{redemption_id}/revoke take a redemption back, once
+"""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import StringConstraints
+
+from partnerpoints.http_api import create_http_app, operator_of
+from partnerpoints.logic.promo_campaigns import MAX_CODES_PAGE, get_promo_campaigns
+from partnerpoints.models.promo import (
+    CampaignId,
+    CampaignTerms,
+    CodeBatch,
+    NewCampaign,
+    NewCodes,
+    RevokeRequest,
+)
+from partnerpoints.observability import logger, metrics, tracer
+
+app = create_http_app()
+BatchId = Annotated[str, StringConstraints(pattern=r"^batch-[0-9a-f]{12}$")]
+RedemptionId = Annotated[str, StringConstraints(pattern=r"^rdm-[0-9a-f]{16}$")]
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+@app.post("/admin/promo-campaigns")
+@tracer.capture_method
+def create_campaign(campaign: NewCampaign) -> Response[dict[str, Any]]:
+    return _answer(201, get_promo_campaigns().create(campaign).model_dump(mode="json"))
+
+
+@app.get("/admin/promo-campaigns/<campaign_id>")
+@tracer.capture_method
+def get_campaign(campaign_id: CampaignId) -> dict[str, Any]:
+    return get_promo_campaigns().get(campaign_id).model_dump(mode="json")
+
+
+@app.put("/admin/promo-campaigns/<campaign_id>")
+@tracer.capture_method
+def replace_campaign(campaign_id: CampaignId, terms: CampaignTerms) -> dict[str, Any]:
+    return get_promo_campaigns().replace(campaign_id, terms).model_dump(mode="json")
+
+
+@app.post("/admin/promo-campaigns/<campaign_id>/codes")
+@tracer.capture_method
+def add_codes(campaign_id: CampaignId, request: NewCodes) -> Response[dict[str, Any]]:
+    added = get_promo_campaigns().add_codes(campaign_id, request)
+    # A batch is written by the generator function: 202, follow it at its URL.
+    status = 202 if isinstance(added, CodeBatch) else 201
+    return _answer(status, added.model_dump(mode="json"))
+
+
+@app.get("/admin/promo-code-batches/<batch_id>")
+@tracer.capture_method
+def get_batch(batch_id: BatchId) -> dict[str, Any]:
+    return get_promo_campaigns().batch(batch_id).model_dump(mode="json")
+
+
+@app.get("/admin/promo-code-batches/<batch_id>/codes")
+@tracer.capture_method
+def get_batch_codes(
+    batch_id: BatchId,
+    limit: Annotated[int, Query(ge=1, le=MAX_CODES_PAGE)] = MAX_CODES_PAGE,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> dict[str, Any]:
+    return get_promo_campaigns().batch_codes(batch_id, limit, cursor).model_dump(mode="json")
+
+
+@app.post("/admin/promo-redemptions/<redemption_id>/revoke")
+@tracer.capture_method
+def revoke(redemption_id: RedemptionId, request: RevokeRequest) -> Response[dict[str, Any]]:
+    receipt = get_promo_campaigns().revoke(redemption_id, request.reason, operator_of(app.current_event))
+    return _answer(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
