@@ -15,6 +15,12 @@ tables, so it behaves the same against the local stack and a deployment.
     partnerpoints admin order review PARTNER_ID ORDER_ID --decision approve|reject --note TEXT [--member-id M]
     partnerpoints admin release [--as-of DATE|TIME] [--lookback-days 35]
     partnerpoints admin spend refund ENTRY_ID
+    partnerpoints admin promo campaign create --file campaign.json
+    partnerpoints admin promo campaign get|pause|resume CAMPAIGN_ID
+    partnerpoints admin promo code CAMPAIGN_ID CODE [--max-redemptions N]   (one shared code)
+    partnerpoints admin promo generate CAMPAIGN_ID --count N [--prefix WIN] --out codes.csv
+                                         (a batch of unique codes; a progress bar, then a CSV)
+    partnerpoints admin promo revoke REDEMPTION_ID --reason TEXT
     partnerpoints admin sign-postback --file body.json [--id MSG_ID]
                                          (the secret from $PARTNERPOINTS_WEBHOOK_SECRET)
 
@@ -24,15 +30,18 @@ Without --api it talks to the local stack running from --state-dir (default .loc
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import boto3
 from botocore.credentials import Credentials
+from tqdm import tqdm
 
 from partnerpoints_infra.http_client import Answer, call
 from partnerpoints_infra.local.serve import DEFAULT_STATE_DIR, LOCAL_CREDENTIALS, STATE_FILE
@@ -146,6 +155,90 @@ def _spend(args: argparse.Namespace, client: AdminClient) -> Answer:
     return client.request("POST", f"/admin/spends/{quote(args.entry_id, safe='')}/refund")
 
 
+def _promo(args: argparse.Namespace, client: AdminClient) -> Answer:
+    if args.verb == "campaign":
+        path = f"/admin/promo-campaigns/{args.campaign_id}" if args.campaign_id else ""
+        if args.action == "create":
+            return client.request("POST", "/admin/promo-campaigns", _read_json(args.file))
+        if not path:
+            raise AdminError(f"promo campaign {args.action} needs a CAMPAIGN_ID")
+        current = client.request("GET", path)
+        if args.action == "get" or current.status != 200:
+            return current
+        campaign = current.json()
+        terms = {key: campaign[key] for key in _CAMPAIGN_TERMS}
+        terms["status"] = "paused" if args.action == "pause" else "active"
+        return client.request("PUT", path, terms)
+    if args.verb == "code":
+        body: dict[str, Any] = {"code": args.code}
+        if args.max_redemptions:
+            body["max_redemptions"] = args.max_redemptions
+        return client.request("POST", f"/admin/promo-campaigns/{args.campaign_id}/codes", body)
+    if args.verb == "revoke":
+        return client.request(
+            "POST", f"/admin/promo-redemptions/{args.redemption_id}/revoke", {"reason": args.reason}
+        )
+    return _generate(args, client)
+
+
+_CAMPAIGN_TERMS = (
+    "name",
+    "points",
+    "valid_from",
+    "valid_until",
+    "per_member_limit",
+    "max_redemptions_total",
+    "partner_ids",
+)
+POLL_SECONDS = 0.5
+
+
+def _generate(args: argparse.Namespace, client: AdminClient) -> Answer:
+    """Start a batch, follow the generator with a progress bar, then page the codes into a CSV."""
+    body: dict[str, Any] = {"count": args.count, "max_redemptions": args.max_redemptions}
+    if args.prefix:
+        body["prefix"] = args.prefix
+    started = client.request("POST", f"/admin/promo-campaigns/{args.campaign_id}/codes", body)
+    if started.status != 202:
+        return started
+    batch_path = f"/admin/promo-code-batches/{started.json()['batch_id']}"
+    with tqdm(total=args.count, unit="code", desc="generating", file=sys.stderr) as progress:
+        while True:
+            answer = client.request("GET", batch_path)
+            if answer.status != 200:
+                return answer
+            batch = answer.json()
+            progress.update(batch["generated"] - progress.n)
+            if batch["status"] == "complete":
+                break
+            time.sleep(POLL_SECONDS)
+    written = 0
+    with (
+        args.out.open("w", newline="", encoding="utf-8") as out,
+        tqdm(total=args.count, unit="code", desc="exporting", file=sys.stderr) as progress,
+    ):
+        writer = csv.writer(out)
+        writer.writerow(["code", "campaign_id", "batch_id"])
+        cursor: str | None = None
+        # The batch index is eventually consistent: read until every code is there.
+        while written < args.count:
+            page = client.request(
+                "GET", f"{batch_path}/codes?limit=1000" + (f"&cursor={cursor}" if cursor else "")
+            )
+            if page.status != 200:
+                return page
+            codes = page.json()
+            writer.writerows([code, args.campaign_id, batch["batch_id"]] for code in codes["codes"])
+            written += len(codes["codes"])
+            progress.update(len(codes["codes"]))
+            if codes["next_cursor"]:
+                cursor = codes["next_cursor"]
+            elif written < args.count:
+                time.sleep(POLL_SECONDS)
+    print(f"{written} codes written to {args.out}", file=sys.stderr)
+    return answer
+
+
 _NOUNS = {
     "partner": _partner,
     "link": _link,
@@ -153,6 +246,7 @@ _NOUNS = {
     "order": _order,
     "release": _release,
     "spend": _spend,
+    "promo": _promo,
 }
 SECRET_VARIABLE = "PARTNERPOINTS_WEBHOOK_SECRET"  # noqa: S105 -- the name of a variable, not a secret
 
@@ -241,9 +335,34 @@ def add_parser(commands: Any) -> None:
     spend = nouns.add_parser("spend", help="spends: refund").add_subparsers(dest="verb", required=True)
     spend.add_parser("refund", help="give a spend's points back, once").add_argument("entry_id")
 
+    _add_promo_parser(nouns)
+
     sign = nouns.add_parser("sign-postback", help=f"print signature headers for a body (${SECRET_VARIABLE})")
     sign.add_argument("--file", type=Path, required=True, help="the exact body bytes to send")
     sign.add_argument("--id", help="the webhook-id (default: a new one)")
+
+
+def _add_promo_parser(nouns: Any) -> None:
+    promo = nouns.add_parser("promo", help="promo campaigns, codes, revocations").add_subparsers(
+        dest="verb", required=True
+    )
+    campaign = promo.add_parser("campaign", help="create, get, pause or resume a campaign")
+    campaign.add_argument("action", choices=["create", "get", "pause", "resume"])
+    campaign.add_argument("campaign_id", nargs="?")
+    campaign.add_argument("--file", type=Path, help="create: the campaign as JSON")
+    code = promo.add_parser("code", help="add one shared code to a campaign")
+    code.add_argument("campaign_id")
+    code.add_argument("code")
+    code.add_argument("--max-redemptions", type=int)
+    generate = promo.add_parser("generate", help="a batch of unique codes, written to a CSV")
+    generate.add_argument("campaign_id")
+    generate.add_argument("--count", type=int, required=True)
+    generate.add_argument("--prefix")
+    generate.add_argument("--max-redemptions", type=int, default=1, help="uses per code (default 1)")
+    generate.add_argument("--out", type=Path, required=True, help="the CSV to write")
+    revoke = promo.add_parser("revoke", help="take a redemption's points back, once")
+    revoke.add_argument("redemption_id")
+    revoke.add_argument("--reason", required=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,16 +16,16 @@ from partnerpoints.models.ledger import Account, EntryKind, Posting
 THREADS = 20
 
 
-def race(action: Callable[[int], str]) -> Counter[str]:
-    """Run `action(i)` on THREADS threads released at the same instant."""
-    start = threading.Barrier(THREADS)
+def race(action: Callable[[int], str], threads: int = THREADS) -> Counter[str]:
+    """Run `action(i)` on `threads` threads released at the same instant."""
+    start = threading.Barrier(threads)
 
     def run(i: int) -> str:
         start.wait()
         return action(i)
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        return Counter(pool.map(run, range(THREADS)))
+    with ThreadPoolExecutor(threads) as pool:
+        return Counter(pool.map(run, range(threads)))
 
 
 def test_twenty_spends_racing_for_five_spends_worth_exactly_five_succeed(local_ledger: Ledger) -> None:

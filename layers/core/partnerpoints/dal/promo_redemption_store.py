@@ -29,8 +29,9 @@ from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 
 _CONDITION_FAILED = "ConditionalCheckFailedException"
-# Positions in the redemption transaction.
-_CODE, _CAMPAIGN, _HOLDING, _REDEMPTION = 0, 1, 2, 3
+# Positions of the cancellation reasons: PynamoDB sends a transaction's puts first, then its updates.
+_REDEMPTION, _ENTRY, _CODE, _CAMPAIGN, _HOLDING = 0, 1, 2, 3, 4
+_REVOKED = 1  # in a revocation: the entry (put), then the redemption (the first update)
 
 
 @dataclass(frozen=True)
@@ -138,17 +139,16 @@ class PromoRedemptionStore:
                     stage_postings(transaction, [posting], now)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []
+                failed = [failed_condition(reason) for reason in reasons] + [False] * 6
                 refused = RedeemRefused(
-                    code=failed_condition(reasons[_CODE]) if reasons else False,
-                    campaign=failed_condition(reasons[_CAMPAIGN]) if len(reasons) > _CAMPAIGN else False,
-                    holding=failed_condition(reasons[_HOLDING]) if len(reasons) > _HOLDING else False,
+                    code=failed[_CODE], campaign=failed[_CAMPAIGN], holding=failed[_HOLDING]
                 )
                 if refused.code or refused.campaign or refused.holding:
                     return refused
                 if is_retryable(reasons):
                     back_off(attempt)
                     continue
-                if any(failed_condition(reason) for reason in reasons[_REDEMPTION:]):
+                if failed[_REDEMPTION] or failed[_ENTRY]:
                     # Redemption ids are random: a clash means a bug, never something to post over.
                     raise ConflictingEntry(f"redemption {redemption.redemption_id} exists already") from error
                 raise
@@ -204,7 +204,7 @@ class PromoRedemptionStore:
                     stage_postings(transaction, [posting], now)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []
-                if reasons and failed_condition(reasons[0]):
+                if len(reasons) > _REVOKED and failed_condition(reasons[_REVOKED]):
                     return False
                 if is_retryable(reasons):
                     back_off(attempt)

@@ -225,11 +225,12 @@ class PromoStore:
                         condition=PromoCodeItem.code.does_not_exist(),
                     )
         except TransactWriteError as error:
+            # PynamoDB sends the puts (the codes) first, then the update (the batch's progress).
             reasons = error.cancellation_reasons or []
-            if reasons and failed_condition(reasons[0]):
+            if len(reasons) > len(codes) and failed_condition(reasons[len(codes)]):
                 return False
             collided = [
-                index - 1 for index, reason in enumerate(reasons) if index and failed_condition(reason)
+                index for index, reason in enumerate(reasons[: len(codes)]) if failed_condition(reason)
             ]
             if collided:
                 raise CodeCollision(collided) from error
