@@ -217,7 +217,8 @@ def test_revoking_twice_posts_once_and_gives_the_use_back(moto_stack: LocalStack
     first = campaigns.revoke(receipt.redemption_id, "code leaked on a coupon site", "ops")
     second = campaigns.revoke(receipt.redemption_id, "code leaked on a coupon site", "ops")
     assert (first.duplicate, second.duplicate) == (False, True)
-    assert first.redemption.status == "revoked" and first.redemption.revoke_reason
+    assert first.redemption.status == "revoked"
+    assert first.redemption.revoke_reason
     revokes = [
         e for e in get_ledger().all_entries("alice", Account.PROMO) if e.kind is EntryKind.PROMO_REVOKE
     ]
@@ -226,7 +227,8 @@ def test_revoking_twice_posts_once_and_gives_the_use_back(moto_stack: LocalStack
     assert get_ledger().rebuilt_balance("alice", Account.PROMO).available == -60
     assert holdings_match_the_promo_balance(settings, "alice")
     code = PromoStore(settings).get_code("ONCE")
-    assert isinstance(code, PromoCode) and code.redemptions == 0
+    assert isinstance(code, PromoCode)
+    assert code.redemptions == 0
     # The use is back on the code for someone else; alice's own limit still counts her redemption.
     assert promo_redemptions(settings).redeem("bob", "ONCE").points == 100
     # Over HTTP: 201 then 200, and an unknown redemption is a 404.
@@ -270,7 +272,8 @@ def test_promo_points_are_spent_only_where_their_campaign_allows(moto_stack: Loc
     spent = spend("key-a-000001", "shop-a", 320)  # the shop-a points first, then the unrestricted
     assert spent.balance.available == 30
     entry = get_ledger().entry("spend#alice#key-a-000001")
-    assert entry is not None and entry.allocations == {"ONLY-A": -300, "ANYWHERE": -20}
+    assert entry is not None
+    assert entry.allocations == {"ONLY-A": -300, "ANYWHERE": -20}
     assert spend("key-b-000002", "shop-b", 30).balance.available == 0
     with pytest.raises(InsufficientPoints):
         spend("key-a-000002", "shop-a", 1)
@@ -332,7 +335,8 @@ def test_a_generated_batch_is_unique_readable_and_exported_in_order(moto_stack: 
     assert len(codes) == len(set(codes)) == 250
     for code in codes:
         prefix, first, second = code.split("-")
-        assert prefix == "WIN" and len(first) == len(second) == 4
+        assert prefix == "WIN"
+        assert len(first) == len(second) == 4
         assert set(first + second) <= set(ALPHABET)
     assert promo_redemptions(settings).redeem("alice", codes[7].lower().replace("-", " ")).points == 250
     # A generator run again on a finished batch writes nothing.
@@ -349,4 +353,5 @@ def test_a_collision_with_an_existing_code_is_drawn_again(moto_stack: LocalStack
     assert isinstance(batch, CodeBatch)
     assert sorted(campaigns.batch_codes(batch.batch_id, 10, None).codes) == ["FRESH1", "FRESH2"]
     stored = PromoStore(settings).get_code("TAKEN")
-    assert stored is not None and stored.batch_id is None  # the shared code is untouched
+    assert stored is not None
+    assert stored.batch_id is None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from partnerpoints.exceptions import InvalidField
 from partnerpoints.logic.ledger import Ledger
 from partnerpoints.models.adjustments import AdjustmentRequest
-from partnerpoints.exceptions import InvalidField
 from partnerpoints.models.ledger import Account, EntryKind, Posting, PostResult
 from partnerpoints.observability import logger
 
