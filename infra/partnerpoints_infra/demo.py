@@ -88,6 +88,8 @@ class Scenario:
         self.alice_click_id = ""
         self.released = 0
         self.points_seen = True
+        self.promo: Counter[str] = Counter()
+        self.batch_codes: list[str] = []
         self.webhook_secret = self.postback_token = ""
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
@@ -340,6 +342,88 @@ class Scenario:
         problems = ", ".join(detail["path"] for detail in answer.json()["error"]["details"])
         self.show("POST a malformed adjustment", answer, f"invalid: {problems}")
 
+    def as_member_post(self, member: str, path: str, body: Any, key: str | None = None) -> Answer:
+        headers = {"authorization": f"Bearer {self.tokens[member]}"}
+        if key:
+            headers["idempotency-key"] = key
+        return call("POST", f"{self.base}{path}", body, headers=headers)
+
+    def operator_runs_a_promotion(self, timeout: float = 30.0) -> None:
+        """A campaign whose points may be spent only at shop-a, a shared code, and a batch of unique
+        codes written by PromoCodeBatchFunction (invoked asynchronously through the Lambda API)."""
+        partner = json.loads(
+            json.loads((PROJECT_ROOT / "events/AdminApiFunction/post-partner.json").read_text())["body"]
+        )
+        partner.update(
+            partner_id="shop-b",
+            name="Shop B",
+            allowed_domains=["shop-b.example"],
+            fallback_url="https://www.shop-b.example/",
+        )
+        self.show(
+            "POST partner shop-b", call("POST", f"{self.base}/admin/partners", partner, sign_with=OPERATOR)
+        )
+        now = datetime.now(UTC)
+        campaign = {
+            "campaign_id": "WINTER",
+            "name": "Winter: 250 promo points at shop-a",
+            "points": 250,
+            "valid_from": (now - timedelta(hours=1)).isoformat(),
+            "valid_until": (now + timedelta(days=90)).isoformat(),
+            "partner_ids": ["shop-a"],
+        }
+        answer = call("POST", f"{self.base}/admin/promo-campaigns", campaign, sign_with=OPERATOR)
+        self.show("POST promo campaign WINTER (shop-a only)", answer)
+        shared = {"code": "WINTER25", "max_redemptions": 1000}
+        path = f"{self.base}/admin/promo-campaigns/WINTER/codes"
+        self.show("POST shared code WINTER25", call("POST", path, shared, sign_with=OPERATOR))
+        answer = call("POST", path, {"count": 20, "prefix": "WIN"}, sign_with=OPERATOR)
+        self.show("POST a batch of 20 unique codes", answer, answer.json().get("status", ""))
+        batch_path = f"{self.base}/admin/promo-code-batches/{answer.json()['batch_id']}"
+        deadline = time.monotonic() + timeout
+        while call("GET", batch_path, sign_with=OPERATOR).json()["status"] != "complete":
+            if time.monotonic() > deadline:
+                self.promo["batch not finished"] += 1
+                return
+            time.sleep(0.2)
+        codes = call("GET", f"{batch_path}/codes", sign_with=OPERATOR).json()["codes"]
+        self.promo["codes generated"] = len(codes)
+        self.show(
+            "GET the batch's codes",
+            call("GET", f"{batch_path}/codes", sign_with=OPERATOR),
+            ", ".join(codes[:2]) + ", ...",
+        )
+        self.batch_codes = codes
+
+    def members_redeem_and_spend(self) -> None:
+        attempts = [
+            ("alice", "winter 25", "typed loosely"),
+            ("alice", "WINTER25", "again: once per member"),
+            ("bob", self.batch_codes[0] if self.batch_codes else "NONE", "a unique code"),
+            ("bob", self.batch_codes[0] if self.batch_codes else "NONE", "the same code again"),
+        ]
+        for member, code, why in attempts:
+            answer = self.as_member_post(member, f"/members/{member}/promo-redemptions", {"code": code})
+            self.promo["redeemed" if answer.status == 201 else "refused"] += 1
+            note = f"promo balance {answer.json()['balance']['available']}" if answer.status == 201 else ""
+            self.show(f"POST promo code {code!r} as {member} ({why})", answer, note)
+        for partner, key in (("shop-b", "demo-promo-spend-b-1"), ("shop-a", "demo-promo-spend-a-1")):
+            body = {"partner_id": partner, "points": 100, "account": "promo", "reference": "winter voucher"}
+            answer = self.as_member_post("alice", "/members/alice/spend", body, key)
+            self.promo[f"spend at {partner}: {answer.status}"] += 1
+            note = f"promo left {answer.json()['balance']['available']}" if answer.status == 201 else ""
+            self.show(f"POST spend 100 promo points at {partner} as alice", answer, note)
+        for guess in range(11):
+            answer = self.as_member_post(
+                "bob", "/members/bob/promo-redemptions", {"code": f"GUESS-{guess:04d}"}
+            )
+        self.promo[f"11th guess: {answer.status}"] += 1
+        self.show(
+            "POST an 11th wrong code within the hour as bob",
+            answer,
+            f"Retry-After {answer.headers.get('retry-after')}",
+        )
+
     def members_read(self) -> None:
         for member in MEMBERS:
             answer = self.as_member(member, f"/members/{member}/balance")
@@ -441,6 +525,7 @@ def summary(
             f"{adjustments['refused']} refused / {adjustments['invalid']} invalid",
         ),
         ("points pending / available", f"{pending} / {available}"),
+        ("promo", ", ".join(f"{what}: {n}" for what, n in sorted(scenario.promo.items()))),
         (
             "order points",
             "pending shown after the postback, released after the hold, refund reversed"
@@ -481,6 +566,10 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         orders = scenario.stored_orders(running)
         progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
         scenario.operator_adjusts()
+        progress.step("the operator runs a promotion: a campaign for shop-a, a shared code, 20 unique codes")
+        scenario.operator_runs_a_promotion()
+        progress.step("members redeem codes into their promo accounts and spend them where allowed")
+        scenario.members_redeem_and_spend()
         progress.step("members read their balances with their tokens")
         scenario.members_read()
         progress.step("a function through the Lambda Invoke API")

@@ -33,8 +33,23 @@ def check_scenario(output: str) -> None:
     )
     assert "order points pending shown after the postback, released after the hold, refund reversed" in lines
     assert "bob main 500 0 2 matches" in lines
-    assert "operator adjustments 4 posted / 1 duplicate / 1 refused / 1 invalid" in lines
-    assert "points pending / available 45 / 1951" in lines
+    assert "operator adjustments 3 posted / 1 duplicate / 2 refused / 1 invalid" in lines
+    assert "POST adjustment PROMO-LAUNCH-alice +250 promo for alice -> 422 invalid_request" in lines
+    # Main 1201 + 500; promo: alice 250 - 100 spent at shop-a, bob 250 from a generated code.
+    assert "points pending / available 45 / 2101" in lines
+    assert "POST promo code 'winter 25' as alice (typed loosely) -> 201 promo balance 250" in lines
+    assert (
+        "POST promo code 'WINTER25' as alice (again: once per member) -> 409 promo_code_already_redeemed"
+        in lines
+    )
+    assert "POST spend 100 promo points at shop-b as alice -> 409 promo_points_restricted" in lines
+    assert "POST spend 100 promo points at shop-a as alice -> 201 promo left 150" in lines
+    assert any(
+        line.startswith("POST an 11th wrong code within the hour as bob -> 429 Retry-After") for line in lines
+    )
+    assert "alice promo 150 0 2 matches" in lines
+    assert "bob promo 250 0 1 matches" in lines
+    assert any(line.startswith("promo") and "codes generated: 20" in line for line in lines)
     assert "reconciliation every balance equals the sum of its entries" in lines
     assert "POST a link to shop-a.example.evil.test -> 422 refused: not an allowed domain" in lines
     assert "partners / links configured 1 / 1 (1 destination refused: not an allowed domain)" in lines

@@ -177,9 +177,12 @@ def test_ten_failures_in_an_hour_then_429_without_a_lookup(
             service.redeem("mallory", f"GUESS{guess}")
     lookups: list[str] = []
     real_get_code = PromoStore.get_code
-    monkeypatch.setattr(
-        PromoStore, "get_code", lambda self, code: lookups.append(code) or real_get_code(self, code)
-    )
+
+    def counted_get_code(self: PromoStore, code: str) -> PromoCode | None:
+        lookups.append(code)
+        return real_get_code(self, code)
+
+    monkeypatch.setattr(PromoStore, "get_code", counted_get_code)
     with pytest.raises(TooManyFailedAttempts) as refused:
         service.redeem("mallory", "REAL1")
     assert lookups == []

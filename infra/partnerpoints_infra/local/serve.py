@@ -98,9 +98,10 @@ def lambda_environment(
     return variables
 
 
-def _serve(app: Any, host: str, port: int) -> BaseWSGIServer:
-    # Bound here so that a port in use is an OSError to report, not werkzeug's own exit.
-    listening = socket.create_server((host, port))
+def _serve(app: Any, host: str, port: int, listening: socket.socket | None = None) -> BaseWSGIServer:
+    # Bound here (or before, by the caller) so that a port in use is an OSError to report, not
+    # werkzeug's own exit.
+    listening = listening or socket.create_server((host, port))
     server = make_server(host, port, app, threaded=True, fd=listening.fileno())
     listening.detach()
     threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
@@ -181,8 +182,11 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         endpoints: Endpoints = cleanup.enter_context(backends(options.use_dynamodb_local))
         stack = provision(endpoints, template_path=options.template_path)
         specs = function_specs(stack)
+        # The Lambda API's port is bound first: functions that invoke others are told where it is.
+        lambda_socket = socket.create_server((options.host, options.lambda_port))
+        cleanup.callback(lambda_socket.close)
         client_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host  # noqa: S104
-        lambda_url = f"http://{client_host}:{options.lambda_port}"
+        lambda_url = f"http://{client_host}:{lambda_socket.getsockname()[1]}"
         environments = {
             name: lambda_environment(stack, name, spec.memory_mb, lambda_url) for name, spec in specs.items()
         }
@@ -217,7 +221,9 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         gateway = HttpGateway(stack, pool)
         http_server = _serve(gateway, options.host, options.port)
         cleanup.callback(http_server.shutdown)
-        lambda_server = _serve(LambdaApi(pool, async_failed), options.host, options.lambda_port)
+        lambda_server = _serve(
+            LambdaApi(pool, async_failed), options.host, options.lambda_port, lambda_socket
+        )
         cleanup.callback(lambda_server.shutdown)
 
         pumps = []
