@@ -31,6 +31,7 @@ from accrual import accrual_figures
 from clicks import cold_first_click_costs, dynamodb_figures, handler_microseconds
 from moto import mock_aws
 from postbacks import postback_figures
+from promo import promo_figures
 
 from harness import cold_import_seconds, measure, metered_dynamodb, write_json
 from partnerpoints_infra.dynamodb_local import dynamodb_local
@@ -184,6 +185,7 @@ def main() -> None:
         clicks = dynamodb_figures(stack, args.runs)
         postbacks = postback_figures(stack, args.runs)
         accruals = accrual_figures(stack, args.runs)
+        promos = promo_figures(stack, args.runs)
         click_handler = {
             **handler_microseconds(stack, args.runs * 20),
             **cold_first_click_costs(stack, args.import_runs),
@@ -218,6 +220,13 @@ def main() -> None:
             f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
             f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
         )
+    print(f"\nPromo codes on DynamoDB Local, mean per operation over {args.runs} runs")
+    print(f"{'operation':<44}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
+    for name, row in promos.items():
+        print(
+            f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
+            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
+        )
     print("\nClickRedirectFunction in this process")
     for name, value in click_handler.items():
         print(f"{name:<64}{value:>10.1f}")
@@ -235,6 +244,7 @@ def main() -> None:
             "clicks": clicks,
             "postbacks": postbacks,
             "accrual": accruals,
+            "promo": promos,
             "click_handler": click_handler,
             "imports": imports,
             "local_stack": local,
