@@ -48,6 +48,18 @@ def promo_redemptions(settings: Settings, clock: Callable[[], datetime] | None =
     return PromoRedemptions(*stores, clock=clock) if clock else PromoRedemptions(*stores)
 
 
+def all_batch_codes(campaigns: PromoCampaigns, batch_id: str, page_size: int = 1000) -> list[str]:
+    """Every code of a batch, page by page, as the operator's export reads them."""
+    codes: list[str] = []
+    cursor = None
+    while True:
+        page = campaigns.batch_codes(batch_id, page_size, cursor)
+        codes += page.codes
+        cursor = page.next_cursor
+        if cursor is None:
+            return codes
+
+
 def holdings_match_the_promo_balance(settings: Settings, member_id: str) -> bool:
     """The promo account is split by campaign: the holdings add up to its balance."""
     held = sum(holding.available for holding in PromoRedemptionStore(settings).holdings(member_id))

@@ -31,6 +31,7 @@ from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import PROJECT_ROOT
 from tests.conftest import settings_for
 from tests.integration.promo import (
+    all_batch_codes,
     holdings_match_the_promo_balance,
     new_campaign,
     promo_campaigns,
@@ -327,14 +328,7 @@ def test_a_generated_batch_is_unique_readable_and_exported_in_order(moto_stack: 
     assert isinstance(batch, CodeBatch)
     done = campaigns.batch(batch.batch_id)
     assert (done.status, done.generated) == ("complete", 250)
-    codes: list[str] = []
-    cursor = None
-    while True:
-        page = campaigns.batch_codes(batch.batch_id, 100, cursor)
-        codes += page.codes
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    codes = all_batch_codes(campaigns, batch.batch_id, 100)
     assert len(codes) == len(set(codes)) == 250
     for code in codes:
         prefix, first, second = code.split("-")

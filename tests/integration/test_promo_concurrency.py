@@ -21,6 +21,7 @@ from partnerpoints.settings import Settings
 from partnerpoints_infra.provision import LocalStack
 from tests.conftest import forget_deployment, settings_for
 from tests.integration.promo import (
+    all_batch_codes,
     holdings_match_the_promo_balance,
     new_campaign,
     promo_campaigns,
@@ -133,14 +134,7 @@ def test_a_batch_of_ten_thousand_codes_is_unique_and_without_look_alikes(
     batch = campaigns.add_codes("WINTER", NewCodes(count=10_000, prefix="WIN"))
     assert isinstance(batch, CodeBatch)
     assert campaigns.batch(batch.batch_id).generated == 10_000
-    codes: list[str] = []
-    cursor = None
-    while True:
-        page = campaigns.batch_codes(batch.batch_id, 1000, cursor)
-        codes += page.codes
-        cursor = page.next_cursor
-        if cursor is None:
-            break
+    codes = all_batch_codes(campaigns, batch.batch_id, 1000)
     assert len(codes) == len(set(codes)) == 10_000
     assert len({normalize_code(code) for code in codes}) == 10_000
     random_parts = "".join(code.removeprefix("WIN-").replace("-", "") for code in codes)

@@ -218,13 +218,10 @@ class PromoRedemptionStore:
             item = PromoHoldingItem.get(member_id, campaign_id, consistent_read=True)
         except PromoHoldingItem.DoesNotExist:
             return None
-        return Holding(item.campaign_id, int(item.redemptions), int(item.available))
+        return _to_holding(item)
 
     def holdings(self, member_id: str) -> list[Holding]:
-        return [
-            Holding(item.campaign_id, int(item.redemptions), int(item.available))
-            for item in PromoHoldingItem.query(member_id, consistent_read=True)
-        ]
+        return [_to_holding(item) for item in PromoHoldingItem.query(member_id, consistent_read=True)]
 
     # ------------------------------------------------------------ failed attempts
     def recent_failures(self, member_id: str) -> tuple[dict[str, float], int | None]:
@@ -266,6 +263,10 @@ class PromoRedemptionStore:
         except UpdateError as error:
             if error.cause_response_code != _CONDITION_FAILED:
                 raise
+
+
+def _to_holding(item: PromoHoldingItem) -> Holding:
+    return Holding(item.campaign_id, int(item.redemptions), int(item.available))
 
 
 def _redemption_item(redemption: Redemption) -> PromoRedemptionItem:
