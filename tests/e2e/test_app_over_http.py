@@ -4,6 +4,7 @@ on moto and on DynamoDB Local."""
 from __future__ import annotations
 
 import base64
+import csv
 import json
 import subprocess
 import sys
@@ -247,3 +248,46 @@ def test_a_shopper_follows_a_member_link_over_http(
     missing = call("GET", f"{app_stack.http_url}/c/no-such-link", headers=browser)
     assert missing.status == 404
     assert "text/html" in missing.headers["Content-Type"]
+
+
+def test_the_admin_command_generates_a_batch_of_codes_into_a_csv(
+    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = ["admin", "--state-dir", str(app_stack.state_dir)]
+    campaign_id = f"E2E-{uuid.uuid4().hex[:8]}"
+    campaign = json.loads(
+        json.loads((PROJECT_ROOT / "events/AdminPromoFunction/post-campaign.json").read_text())["body"]
+    )
+    campaign.update(campaign_id=campaign_id, valid_from="2020-01-01T00:00:00Z")
+    campaign_file = tmp_path / "campaign.json"
+    campaign_file.write_text(json.dumps(campaign))
+    assert cli.main([*admin, "promo", "campaign", "create", "--file", str(campaign_file)]) == 0
+    capsys.readouterr()
+
+    # The batch is written by PromoCodeBatchFunction, invoked asynchronously through the Lambda API.
+    out = tmp_path / "codes.csv"
+    generate = [
+        *admin,
+        "promo",
+        "generate",
+        campaign_id,
+        "--count",
+        "150",
+        "--prefix",
+        "e2e",
+        "--out",
+        str(out),
+    ]
+    assert cli.main(generate) == 0
+    err = capsys.readouterr().err
+    assert "150/150" in err  # tqdm's progress bar
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert len(rows) == len({row["code"] for row in rows}) == 150
+    assert all(row["code"].startswith("E2E-") and row["campaign_id"] == campaign_id for row in rows)
+
+    assert cli.main([*admin, "promo", "campaign", "pause", campaign_id]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "paused"
+    assert cli.main([*admin, "promo", "generate", "NO-SUCH", "--count", "5", "--out", str(out)]) == 1
+    assert "campaign_not_found" in capsys.readouterr().err
+    assert cli.main([*admin, "promo", "revoke", "rdm-0000000000000000", "--reason", "test"]) == 1
+    assert "redemption_not_found" in capsys.readouterr().err
