@@ -4,12 +4,12 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.http_api import create_http_app, member_link_url, public_base_url
+from partnerpoints.http_api import create_http_app, json_response, member_link_url, public_base_url
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS, IssuedCredentials
@@ -30,10 +30,6 @@ from partnerpoints.observability import logger, metrics, tracer
 app = create_http_app()
 
 
-def _created(body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=body)
-
-
 def _with_url(link: Link) -> dict[str, Any]:
     return {**link.model_dump(mode="json"), "url": f"{public_base_url(app.current_event)}/c/{link.link_id}"}
 
@@ -47,7 +43,7 @@ def _shown_once(issued: IssuedCredentials) -> dict[str, str]:
 @tracer.capture_method
 def create_partner(partner: NewPartner) -> Response[dict[str, Any]]:
     created, issued = get_partner_directory().create_partner(partner)
-    return _created({**created.model_dump(mode="json"), **_shown_once(issued)})
+    return json_response(201, {**created.model_dump(mode="json"), **_shown_once(issued)})
 
 
 @app.post("/admin/partners/<partner_id>/rotate-secret")
@@ -81,7 +77,7 @@ def replace_partner(partner_id: PartnerId, partner: PartnerSettings) -> dict[str
 @app.post("/admin/links")
 @tracer.capture_method
 def create_link(link: NewLink) -> Response[dict[str, Any]]:
-    return _created(_with_url(get_partner_directory().create_link(link)))
+    return json_response(201, _with_url(get_partner_directory().create_link(link)))
 
 
 @app.get("/admin/links/<link_id>")
@@ -100,8 +96,8 @@ def replace_link(link_id: LinkId, link: LinkSettings) -> dict[str, Any]:
 @tracer.capture_method
 def create_member_link(request: NewMemberLink) -> Response[dict[str, Any]]:
     member_link: MemberLink = get_partner_directory().member_link(request)
-    return _created(
-        {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
+    return json_response(
+        201, {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
     )
 
 

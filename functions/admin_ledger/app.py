@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from partnerpoints.http_api import create_http_app, operator_of
+from partnerpoints.http_api import create_http_app, json_response, operator_of
 from partnerpoints.logic.accrual import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, get_accrual
 from partnerpoints.logic.adjustments import adjust_account
 from partnerpoints.logic.ledger import get_ledger
@@ -38,15 +38,11 @@ def _operator() -> str:
     return operator_of(app.current_event)
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
 @app.post("/admin/members/<member_id>/adjustments")
 @tracer.capture_method
 def post_adjustment(member_id: MemberId, adjustment: AdjustmentRequest) -> Response[dict[str, Any]]:
     result = adjust_account(get_ledger(), member_id, adjustment, _operator())
-    return _answer(200 if result.duplicate else 201, result.model_dump(mode="json"))
+    return json_response(200 if result.duplicate else 201, result.model_dump(mode="json"))
 
 
 @app.post("/admin/spends/<entry_id>/refund")
@@ -54,7 +50,7 @@ def post_adjustment(member_id: MemberId, adjustment: AdjustmentRequest) -> Respo
 def refund_spend(entry_id: EntryIdPath) -> Response[dict[str, Any]]:
     # Entry ids hold '#', sent percent-encoded; the route matches the raw path, so decode here.
     receipt = get_member_accounts().refund_spend(unquote(entry_id), _operator())
-    return _answer(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
+    return json_response(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
 
 
 @app.post("/admin/releases")

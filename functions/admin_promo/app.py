@@ -11,13 +11,13 @@ POST /admin/promo-redemptions/{redemption_id}/revoke take a redemption back, onc
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints
 
-from partnerpoints.http_api import create_http_app, operator_of
+from partnerpoints.http_api import create_http_app, json_response, operator_of
 from partnerpoints.logic.promo_campaigns import MAX_CODES_PAGE, get_promo_campaigns
 from partnerpoints.models.promo import (
     CampaignId,
@@ -34,14 +34,10 @@ BatchId = Annotated[str, StringConstraints(pattern=r"^batch-[0-9a-f]{12}$")]
 RedemptionId = Annotated[str, StringConstraints(pattern=r"^rdm-[0-9a-f]{16}$")]
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
-
-
 @app.post("/admin/promo-campaigns")
 @tracer.capture_method
 def create_campaign(campaign: NewCampaign) -> Response[dict[str, Any]]:
-    return _answer(201, get_promo_campaigns().create(campaign).model_dump(mode="json"))
+    return json_response(201, get_promo_campaigns().create(campaign).model_dump(mode="json"))
 
 
 @app.get("/admin/promo-campaigns/<campaign_id>")
@@ -62,7 +58,7 @@ def add_codes(campaign_id: CampaignId, request: NewCodes) -> Response[dict[str, 
     added = get_promo_campaigns().add_codes(campaign_id, request)
     # A batch is written by the generator function: 202, follow it at its URL.
     status = 202 if isinstance(added, CodeBatch) else 201
-    return _answer(status, added.model_dump(mode="json"))
+    return json_response(status, added.model_dump(mode="json"))
 
 
 @app.get("/admin/promo-code-batches/<batch_id>")
@@ -85,7 +81,7 @@ def get_batch_codes(
 @tracer.capture_method
 def revoke(redemption_id: RedemptionId, request: RevokeRequest) -> Response[dict[str, Any]]:
     receipt = get_promo_campaigns().revoke(redemption_id, request.reason, operator_of(app.current_event))
-    return _answer(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
+    return json_response(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

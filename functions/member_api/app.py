@@ -7,7 +7,7 @@ same key with another body.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress
-from partnerpoints.http_api import create_http_app, member_link_url, require_member_access
+from partnerpoints.http_api import create_http_app, json_response, member_link_url, require_member_access
 from partnerpoints.logic.member_accounts import SPEND_IDEMPOTENCY, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
@@ -71,7 +71,7 @@ def spend(
         ) from error
     except IdempotencyAlreadyInProgressError as error:
         raise RequestInProgress("a spend with this Idempotency-Key is in progress; retry shortly") from error
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=receipt)
+    return json_response(201, receipt)
 
 
 @app.get("/members/<member_id>/links/<link_id>")

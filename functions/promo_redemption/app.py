@@ -5,11 +5,11 @@ POST /members/{member_id}/promo-redemptions {code} -> 201 {redemption_id, code, 
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.http_api import create_http_app, require_member_access
+from partnerpoints.http_api import create_http_app, json_response, require_member_access
 from partnerpoints.logic.promo_redemption import get_promo_redemptions
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.promo import RedemptionRequest
@@ -23,9 +23,7 @@ app = create_http_app()
 def redeem(member_id: MemberId, request: RedemptionRequest) -> Response[dict[str, Any]]:
     require_member_access(app.current_event, member_id)
     receipt = get_promo_redemptions().redeem(member_id, request.code)
-    return Response(
-        status_code=201, content_type=content_types.APPLICATION_JSON, body=receipt.model_dump(mode="json")
-    )
+    return json_response(201, receipt.model_dump(mode="json"))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

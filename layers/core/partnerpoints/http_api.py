@@ -1,8 +1,9 @@
 """The HTTP API resolver every function uses: request validation on, §3 error bodies everywhere."""
 
+from typing import Any
 from urllib.parse import urlencode
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from partnerpoints.exceptions import NotYourAccount
@@ -16,6 +17,11 @@ def create_http_app() -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     register_error_handlers(app)
     return app
+
+
+def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
+    """A JSON answer with a status other than the resolver's default 200 (201 created, 202 accepted)."""
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 
 def public_base_url(event: APIGatewayProxyEventV2) -> str:
