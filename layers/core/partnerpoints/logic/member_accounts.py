@@ -32,7 +32,7 @@ from partnerpoints.exceptions import (
 from partnerpoints.logic.accrual import Accrual, get_accrual
 from partnerpoints.logic.ledger import MAX_HISTORY_PAGE
 from partnerpoints.logic.promo_wallet import PromoWallet
-from partnerpoints.models.ledger import Account, Balance, EntryKind, Posting
+from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints.models.members import (
     AccountBalance,
     Accounts,
@@ -56,15 +56,6 @@ SPEND_IDEMPOTENCY = IdempotencyConfig(
     payload_validation_jmespath="request",
     expires_after_seconds=SPEND_KEY_RETENTION_SECONDS,
 )
-
-
-def _account_balance(balance: Balance) -> AccountBalance:
-    return AccountBalance(
-        account=balance.account,
-        available=balance.available,
-        pending=balance.pending,
-        lifetime=balance.lifetime_earned,
-    )
 
 
 class MemberAccounts:
@@ -164,7 +155,7 @@ class MemberAccounts:
             duplicate=result.duplicate,
         )
         return SpendReceipt(
-            entry_id=posting.entry_id, duplicate=result.duplicate, balance=_account_balance(balance)
+            entry_id=posting.entry_id, duplicate=result.duplicate, balance=AccountBalance.of(balance)
         )
 
     def refund_spend(self, entry_id: str, operator: str) -> RefundReceipt:

@@ -211,12 +211,7 @@ class PromoRedemptions:
             code=redemption.code,
             campaign_id=redemption.campaign_id,
             points=redemption.points,
-            balance=AccountBalance(
-                account=Account.PROMO,
-                available=balance.available,
-                pending=balance.pending,
-                lifetime=balance.lifetime_earned,
-            ),
+            balance=AccountBalance.of(balance),
         )
 
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from partnerpoints.models.ledger import Account, LedgerEntry, Reference
+from partnerpoints.models.ledger import Account, Balance, LedgerEntry, Reference
 from partnerpoints.models.partners import PartnerId
 
 # Chosen by the member's app per spend attempt (a UUID), so a retried request spends once.
@@ -63,6 +63,16 @@ class AccountBalance(BaseModel):
     available: int
     pending: int
     lifetime: int
+
+    @classmethod
+    def of(cls, balance: Balance) -> AccountBalance:
+        """What a member is shown of one account's stored balance."""
+        return cls(
+            account=balance.account,
+            available=balance.available,
+            pending=balance.pending,
+            lifetime=balance.lifetime_earned,
+        )
 
 
 class SpendReceipt(BaseModel):
