@@ -32,6 +32,7 @@ from partnerpoints.logic.click_redirect import get_click_redirector
 from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.ledger import Ledger, get_ledger
 from partnerpoints.logic.member_accounts import get_idempotent_spend, get_member_accounts
+from partnerpoints.logic.nightly_statements import get_nightly_statements
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postbacks import get_postback_desk
@@ -54,6 +55,7 @@ def forget_deployment() -> None:
         get_earning_rules,
         get_member_accounts,
         get_idempotent_spend,
+        get_nightly_statements,
     ):
         factory.cache_clear()
 

@@ -167,18 +167,22 @@ def test_local_invoke_runs_every_event_file_against_the_running_stack(
     app_stack: ServedStack, event_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arguments = ["local", "invoke", event_file.parent.name, "-e", str(event_file)]
-    # The batch generator's sample names a batch that does not exist: a function error, as in Lambda.
-    expected_error = "unknown-batch" in event_file.name
+    # Samples whose case is a function error, as in Lambda: an unknown batch, a day not over yet.
+    errors = {"unknown-batch": "CodeBatchNotFound", "not-over": "InvalidField"}
+    expected_error = next((error for marker, error in errors.items() if marker in event_file.name), None)
     assert cli.main([*arguments, "--state-dir", str(app_stack.state_dir)]) == (1 if expected_error else 0)
     out, err = capsys.readouterr()
     assert "on the running stack" in err
     answer = json.loads(out)
     if expected_error:
-        assert answer["errorType"] == "CodeBatchNotFound"
-    elif "batchItemFailures" in answer:  # a stream batch: only the record that is not an order fails
-        assert len(answer["batchItemFailures"]) == ("not-an-order" in event_file.name)
-    else:
+        assert answer["errorType"] == expected_error
+    elif "batchItemFailures" in answer:  # a batch: only the record that is not an order / a task fails
+        failing = "not-an-order" in event_file.name or "one-malformed" in event_file.name
+        assert len(answer["batchItemFailures"]) == failing
+    elif "statusCode" in answer:
         assert answer["statusCode"] < 500
+    else:  # an invocation's own answer (the statements run)
+        assert "errorType" not in answer
     assert "START RequestId:" in err  # the function's log tail
 
 

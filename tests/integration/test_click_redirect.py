@@ -167,7 +167,11 @@ def test_a_blocked_referrer_is_sent_to_the_fallback_and_counted(
     response = click(shop, request)
     assert (response["statusCode"], response["headers"]["Location"]) == (302, "https://www.shop-a.example/")
     [metrics] = [blob for blob in emitted_metrics(capsys.readouterr().out) if "BlockedClicks" in blob]
-    assert (metrics["BlockedClicks"], metrics["Clicks"]) == ([1.0], [0.0])
+    # Counted as a click, as the partner's statement counts it: blocked, never unique or attributable.
+    assert (metrics["BlockedClicks"], metrics["Clicks"], metrics["UniqueClicks"]) == ([1.0], [1.0], [0.0])
+    bind_tables(Settings.from_environment(shop.runtime_environment()))
+    [stored_click] = list(ClickItem.scan())
+    assert (stored_click.blocked, stored_click.unique, stored_click.member_id) == (True, False, None)
 
 
 def test_simultaneous_repeats_make_one_unique_click(dynamodb_local_stack: LocalStack) -> None:

@@ -159,7 +159,11 @@ def test_blocked_referrers_go_to_the_fallback_or_a_403_and_are_counted() -> None
     store.targets[TARGET.link_id] = replace(TARGET, fallback_url=None)
     answer = ClickRedirector(store, lambda: KEYS).click(blocked)
     assert (answer.outcome, answer.status, answer.blocked) == (Outcome.BLOCKED, 403, True)
-    assert store.clicks == []
+    # Stored to be counted on the partner's statement, never attributable and never unique.
+    assert [(click.blocked, click.member_id, click.referrer_host) for click in store.clicks] == [
+        (True, None, "deals.coupon-scraper.example")
+    ] * 2
+    assert answer.click_id == store.clicks[-1].click_id
     # A look-alike domain is not the blocked one.
     assert redirector(FakeStore()).click(request(referrer="https://notcoupon-scraper.example/")).status == 302
 

@@ -25,6 +25,7 @@ def test_settings_come_from_the_environment() -> None:
             "PROMO_REDEMPTIONS_TABLE_NAME": "stack-PromoRedemptionsTable-1",
             "PROMO_HOLDINGS_TABLE_NAME": "stack-PromoHoldingsTable-1",
             "PROMO_ATTEMPTS_TABLE_NAME": "stack-PromoAttemptsTable-1",
+            "ORDER_CHANGES_TABLE_NAME": "stack-OrderChangesTable-1",
             "PROMO_CODE_BATCH_FUNCTION_NAME": "stack-PromoCodeBatchFunction-1",
             "MAX_ORDERS_PER_HOUR": "3",
             "EARNING_RULES": '{"reference_currency": "EUR"}',

@@ -39,6 +39,7 @@ from partnerpoints_infra.local.lambda_api import (
     async_failure_destinations,
     invocation_record,
 )
+from partnerpoints_infra.local.queue_pump import QueuePump, queue_mappings
 from partnerpoints_infra.local.schedules import Scheduler, schedules_of
 from partnerpoints_infra.local.stream_pump import AwsClients, StreamPump, stream_mappings
 from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, Endpoints, LocalStack, provision
@@ -117,6 +118,7 @@ class RunningStack:
     lambda_url: str
     scheduler: Scheduler
     pumps: list[StreamPump]
+    queue_pumps: list[QueuePump]
     mirror: BucketMirror
     state_dir: Path
 
@@ -156,6 +158,11 @@ class RunningStack:
             mapping = pump.mapping
             table = mapping.stream_arn.split("/")[1]
             lines.append(f"Stream: {table} -> {mapping.function} (batch {mapping.batch_size})")
+        for queue_pump in self.queue_pumps:
+            queue = queue_pump.mapping.queue_arn.rsplit(":", 1)[-1]
+            lines.append(
+                f"Queue: {queue} -> {queue_pump.mapping.function} (batch {queue_pump.mapping.batch_size})"
+            )
         for schedule in self.scheduler.schedules:
             lines.append(
                 f"Schedule: {schedule.name} {schedule.expression} {schedule.timezone} -> {schedule.function}"
@@ -170,6 +177,27 @@ def _queue_urls(stack: LocalStack) -> dict[str, str]:
         for logical_id, resource in stack.resources.items()
         if logical_id in resources_of_type(stack.template, "AWS::SQS::Queue")
     }
+
+
+def _start_event_sources(
+    stack: LocalStack, pool: FunctionPool, clients: AwsClients, printer: Printer, cleanup: ExitStack
+) -> tuple[list[StreamPump], list[QueuePump]]:
+    """A pump per enabled stream and queue event source mapping, each stopped with the stack."""
+    pumps = []
+    for mapping in stream_mappings(stack):
+        if mapping.enabled:
+            pump = StreamPump(mapping, pool, clients, printer)
+            pump.start()
+            cleanup.callback(pump.stop)
+            pumps.append(pump)
+    queue_pumps = []
+    for queue_mapping in queue_mappings(stack):
+        if queue_mapping.enabled:
+            queue_pump = QueuePump(queue_mapping, pool, clients, printer)
+            queue_pump.start()
+            cleanup.callback(queue_pump.stop)
+            queue_pumps.append(queue_pump)
+    return pumps, queue_pumps
 
 
 @contextmanager
@@ -226,13 +254,7 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         )
         cleanup.callback(lambda_server.shutdown)
 
-        pumps = []
-        for mapping in stream_mappings(stack):
-            if mapping.enabled:
-                pump = StreamPump(mapping, pool, clients, printer)
-                pump.start()
-                cleanup.callback(pump.stop)
-                pumps.append(pump)
+        pumps, queue_pumps = _start_event_sources(stack, pool, clients, printer, cleanup)
         scheduler = Scheduler(schedules_of(stack), pool, clients, printer)
         scheduler.start()
         cleanup.callback(scheduler.stop)
@@ -253,6 +275,7 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
             lambda_url=f"http://{options.host}:{lambda_server.port}",
             scheduler=scheduler,
             pumps=pumps,
+            queue_pumps=queue_pumps,
             mirror=mirror,
             state_dir=options.state_dir,
         )

@@ -28,8 +28,10 @@ _TABLE_VARIABLES = {
     "promo_redemptions_table_name": "PROMO_REDEMPTIONS_TABLE_NAME",
     "promo_holdings_table_name": "PROMO_HOLDINGS_TABLE_NAME",
     "promo_attempts_table_name": "PROMO_ATTEMPTS_TABLE_NAME",
+    "order_changes_table_name": "ORDER_CHANGES_TABLE_NAME",
 }
 DEFAULT_MAX_ORDERS_PER_HOUR = 5
+DEFAULT_EXPIRY_MONTHS = 24
 
 
 class SettingsError(ValueError):
@@ -55,6 +57,7 @@ class Settings:
     promo_redemptions_table_name: str
     promo_holdings_table_name: str
     promo_attempts_table_name: str
+    order_changes_table_name: str
     # Fraud review: a member with more attributed orders than this in an hour has the next reviewed.
     max_orders_per_hour: int = DEFAULT_MAX_ORDERS_PER_HOUR
     # The program's earning rules as JSON (template parameter EarningRules); parsed where points are
@@ -64,6 +67,11 @@ class Settings:
     click_signing_secret_arn: str | None = None
     # Only the operators' promo function starts code batches on the generator function.
     promo_code_batch_function_name: str | None = None
+    # Only the nightly statements function: where statements go, its shard queue, and how many months
+    # without qualifying activity make a member's available main points expire.
+    statements_bucket_name: str | None = None
+    statement_tasks_queue_url: str | None = None
+    expiry_months: int = DEFAULT_EXPIRY_MONTHS
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
     dynamodb_endpoint_url: str | None = None
 
@@ -75,6 +83,8 @@ class Settings:
                 problems.append(f"{setting}: {variable} must name a table (3 to 255 characters)")
         if self.max_orders_per_hour < 1:
             problems.append("max_orders_per_hour: MAX_ORDERS_PER_HOUR must be a positive integer")
+        if not 1 <= self.expiry_months <= 120:
+            problems.append("expiry_months: EXPIRY_MONTHS must be a whole number of months from 1 to 120")
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
 
@@ -83,12 +93,16 @@ class Settings:
         env = os.environ if environ is None else environ
         tables = {setting: env.get(variable, "") for setting, variable in _TABLE_VARIABLES.items()}
         per_hour = env.get("MAX_ORDERS_PER_HOUR") or str(DEFAULT_MAX_ORDERS_PER_HOUR)
+        expiry_months = env.get("EXPIRY_MONTHS") or str(DEFAULT_EXPIRY_MONTHS)
         return cls(
             max_orders_per_hour=int(per_hour) if per_hour.isdigit() else 0,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
             earning_rules_json=env.get("EARNING_RULES", ""),
             click_signing_secret_arn=env.get("CLICK_SIGNING_SECRET_ARN") or None,
             promo_code_batch_function_name=env.get("PROMO_CODE_BATCH_FUNCTION_NAME") or None,
+            statements_bucket_name=env.get("STATEMENTS_BUCKET_NAME") or None,
+            statement_tasks_queue_url=env.get("STATEMENT_TASKS_QUEUE_URL") or None,
+            expiry_months=int(expiry_months) if expiry_months.isdigit() else 0,
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
             **tables,
         )

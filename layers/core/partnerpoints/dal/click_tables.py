@@ -11,7 +11,19 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
+
+
+class PartnerClicksIndex(GlobalSecondaryIndex["ClickItem"]):
+    """The activity index of clicks: one partner shard's clicks of one day (partner statements)."""
+
+    class Meta:
+        index_name = "partner_clicks"
+        projection = IncludeProjection(["partner_id", "link_id", "bot", "unique", "blocked", "clicks"])
+
+    activity_key = UnicodeAttribute(hash_key=True)
+    click_id = UnicodeAttribute(range_key=True)
 
 
 class ClickItem(Model):
@@ -37,3 +49,9 @@ class ClickItem(Model):
     # Every click of the window, the first included: clicks - 1 repeats were folded into this one.
     clicks = NumberAttribute()
     expires_at = TTLAttribute()
+    # A request refused for its referrer (blocked_referrer_domains): stored to be counted, never
+    # attributed.
+    blocked = BooleanAttribute(null=True)
+    activity_key = UnicodeAttribute(null=True)  # "{day}#{partner shard}" (partnerpoints.activity)
+
+    partner_clicks = PartnerClicksIndex()

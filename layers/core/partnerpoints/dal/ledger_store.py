@@ -12,6 +12,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from partnerpoints.activity import activity_key_of
 from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.ledger_tables import (
     AccountBalanceItem,
@@ -26,6 +27,7 @@ from partnerpoints.models.ledger import (
     Account,
     Balance,
     Bucket,
+    EntryKind,
     HistoryPage,
     LedgerEntry,
     Posting,
@@ -94,6 +96,8 @@ def entry_item(posting: Posting, posted_at: datetime) -> LedgerEntryItem:
         allocations=posting.allocations,
         occurred_at=posting.occurred_at or posted_at,
         posted_at=posted_at,
+        activity_key=activity_key_of(posting.member_id, posted_at),
+        partner_activity_key=activity_key_of(posting.partner_id, posted_at) if posting.partner_id else None,
     )
 
 
@@ -245,6 +249,16 @@ class LedgerStore:
     def member_history(self, member_id: str, limit: int, cursor: str | None) -> HistoryPage:
         """Both accounts' entries of a member, newest first (eventually consistent, like `history`)."""
         return _newest_first(LedgerEntryItem.member_history, "member_id", member_id, limit, cursor)
+
+    def last_entry_of(self, member_id: str, kinds: frozenset[EntryKind]) -> LedgerEntry | None:
+        """The member's newest entry of one of `kinds`, either account (eventually consistent)."""
+        for item in LedgerEntryItem.member_history.query(
+            member_id,
+            scan_index_forward=False,
+            filter_condition=LedgerEntryItem.kind.is_in(*(str(kind) for kind in kinds)),
+        ):
+            return to_entry(item)
+        return None
 
     def all_entries(self, member_id: str, account: Account) -> list[LedgerEntry]:
         """Every entry of one account (statement rebuilds and reconciliation), oldest first."""

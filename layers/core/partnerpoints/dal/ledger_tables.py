@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pynamodb.attributes import MapAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 
@@ -24,6 +24,28 @@ class MemberHistoryIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
         projection = AllProjection()
 
     member_id = UnicodeAttribute(hash_key=True)
+    history_key = UnicodeAttribute(range_key=True)
+
+
+class MemberActivityIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
+    """One shard's entries of one day, by member: the members the nightly job closes."""
+
+    class Meta:
+        index_name = "member_activity"
+        projection = IncludeProjection(["member_id", "account", "kind", "points"])
+
+    activity_key = UnicodeAttribute(hash_key=True)
+    history_key = UnicodeAttribute(range_key=True)
+
+
+class PartnerActivityIndex(GlobalSecondaryIndex["LedgerEntryItem"]):
+    """Sparse: entries naming a partner (orders, spends at it), one partner shard of one day."""
+
+    class Meta:
+        index_name = "partner_activity"
+        projection = IncludeProjection(["partner_id", "order_id", "member_id", "kind", "points"])
+
+    partner_activity_key = UnicodeAttribute(hash_key=True)
     history_key = UnicodeAttribute(range_key=True)
 
 
@@ -54,9 +76,14 @@ class LedgerEntryItem(Model):
     allocations = MapAttribute[str, int](null=True)
     occurred_at = UTCDateTimeAttribute()
     posted_at = UTCDateTimeAttribute()
+    # The activity index (partnerpoints.activity): the posting day and the member's or partner's shard.
+    activity_key = UnicodeAttribute(null=True)
+    partner_activity_key = UnicodeAttribute(null=True)
 
     account_history = AccountHistoryIndex()
     member_history = MemberHistoryIndex()
+    member_activity = MemberActivityIndex()
+    partner_activity = PartnerActivityIndex()
 
 
 class AccountBalanceItem(Model):

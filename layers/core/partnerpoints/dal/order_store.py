@@ -12,9 +12,10 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from partnerpoints.activity import activity_key_of
 from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.cursors import decode_cursor, encode_cursor
-from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
+from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
 from partnerpoints.exceptions import OrderBusy
@@ -29,6 +30,7 @@ from partnerpoints.models.orders import (
 from partnerpoints.settings import Settings
 
 DELIVERY_RETENTION = timedelta(days=30)  # Standard Webhooks senders retry for days, not weeks
+CHANGE_INDEX_RETENTION = timedelta(days=400)  # a month re-run, a year looked back on
 _ORDER, _DELIVERY = 0, 1  # positions in the transaction
 
 
@@ -64,6 +66,16 @@ def _order_item(order: Order) -> OrderItem:
         attention=str(attention) if attention else None,
         attention_since=order.created_at if attention else None,
         history=data["history"],
+    )
+
+
+def _change_item(order: Order) -> OrderChangeItem:
+    return OrderChangeItem(
+        activity_key=activity_key_of(order.partner_id, order.updated_at),
+        order_key=f"{order.partner_id}#{order.order_id}",
+        partner_id=order.partner_id,
+        order_id=order.order_id,
+        expires_at=order.updated_at + CHANGE_INDEX_RETENTION,
     )
 
 
@@ -181,6 +193,8 @@ class OrderStore:
                             ),
                             condition=PostbackDeliveryItem.delivery_id.does_not_exist(),
                         )
+                    # Last, unconditional: the positions above are what a cancellation is read by.
+                    transaction.save(_change_item(order))
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []
                 if len(reasons) > _DELIVERY and failed_condition(reasons[_DELIVERY]):

@@ -96,3 +96,19 @@ class PostbackDeliveryItem(Model):
     answer = MapAttribute[str, object]()
     received_at = UTCDateTimeAttribute()
     expires_at = TTLAttribute()
+
+
+class OrderChangeItem(Model):
+    """An order changed on a day (template: OrderChangesTable): the activity index of orders, keyed by
+    the day and the partner's shard (partnerpoints.activity)."""
+
+    class Meta:
+        table_name = "OrderChangesTable"  # replaced by dal.tables.bind_tables() from ORDER_CHANGES_TABLE_NAME
+        region: str | None = None
+        host: str | None = None
+
+    activity_key = UnicodeAttribute(hash_key=True)
+    order_key = UnicodeAttribute(range_key=True)  # "{partner_id}#{order_id}"
+    partner_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    expires_at = TTLAttribute()

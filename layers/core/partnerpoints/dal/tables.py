@@ -7,7 +7,7 @@ from pynamodb.models import Model
 from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.order_points_tables import OrderPointsItem
-from partnerpoints.dal.order_tables import OrderItem, PostbackDeliveryItem
+from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.partner_tables import LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.dal.promo_tables import (
     PromoAttemptsItem,
@@ -36,6 +36,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PromoRedemptionsTable": PromoRedemptionItem,
     "PromoHoldingsTable": PromoHoldingItem,
     "PromoAttemptsTable": PromoAttemptsItem,
+    "OrderChangesTable": OrderChangeItem,
 }
 
 
@@ -57,6 +58,7 @@ def bind_tables(settings: Settings) -> None:
         PromoRedemptionItem: settings.promo_redemptions_table_name,
         PromoHoldingItem: settings.promo_holdings_table_name,
         PromoAttemptsItem: settings.promo_attempts_table_name,
+        OrderChangeItem: settings.order_changes_table_name,
     }
     for model, table_name in names.items():
         model.Meta.table_name = table_name

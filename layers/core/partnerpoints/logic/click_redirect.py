@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -134,6 +134,11 @@ class ClickRedirector:
         if isinstance(routed, ClickAnswer):
             return routed
         target, values = routed
+        referrer = referrer_host(request.referrer)
+        if referrer and host_allowed(referrer, list(target.blocked_referrer_domains)):
+            return self._block(request, target, values)
+        if not target.active:
+            return _fallback_or(target, 404, "This offer is not available at the moment.")
         return self._redirect(request, target, values)
 
     def _route(self, request: ClickRequest) -> ClickAnswer | tuple[LinkTarget, dict[str, str]]:
@@ -146,37 +151,26 @@ class ClickRedirector:
         target = self._cache.get(request.link_id)
         if target is None:
             return _not_found()
-        referrer = referrer_host(request.referrer)
-        if referrer and host_allowed(referrer, list(target.blocked_referrer_domains)):
-            return _fallback_or(
-                target, 403, "This link cannot be followed from the page you came from.", blocked=True
-            )
-        if not target.active:
-            return _fallback_or(target, 404, "This offer is not available at the moment.")
         return target, values
 
-    def _redirect(self, request: ClickRequest, target: LinkTarget, values: dict[str, str]) -> ClickAnswer:
+    def _click_of(
+        self, request: ClickRequest, target: LinkTarget, values: dict[str, str], *, blocked: bool = False
+    ) -> tuple[Click, str | None]:
+        """The click to store (its id computed, no read) and the member token it carried."""
         keys = self._keys()
         bot = self.is_bot(request)
         token = values.pop(MEMBER_TOKEN_PARAMETER, None)
         member_id = keys.member_of(token) if token else None
-        if bot:
+        if bot or blocked:
             member_id = None  # never attributable
         now_ms = self._now_ms()
         window_start_ms = now_ms - now_ms % (FLOOD_WINDOW_SECONDS * 1000)
         ip_hash = keys.ip_hash(request.source_ip)
         user_agent = request.user_agent[:USER_AGENT_MAX_LENGTH]
-        fingerprint = [ip_hash, target.link_id, member_id or "", "bot" if bot else "human", user_agent]
-        click_id = keys.click_id(fingerprint, window_start_ms)
-        location = redirect_target(
-            target.destination,
-            {**values, "click_id": click_id, "link_id": target.link_id, "partner_id": target.partner_id},
-            list(target.allowed_domains),
-        )
-        if location is None:
-            return _fallback_or(target, 404, "This offer is not available at the moment.")
+        kind = "blocked" if blocked else "bot" if bot else "human"
+        fingerprint = [ip_hash, target.link_id, member_id or "", kind, user_agent]
         click = Click(
-            click_id=click_id,
+            click_id=keys.click_id(fingerprint, window_start_ms),
             link_id=target.link_id,
             partner_id=target.partner_id,
             member_id=member_id,
@@ -187,7 +181,36 @@ class ClickRedirector:
             referrer_host=referrer_host(request.referrer),
             bot=bot,
             expires_at=(now_ms + (target.attribution_window_days + RETENTION_MARGIN_DAYS) * _DAY_MS) // 1000,
+            blocked=blocked,
         )
+        return click, token
+
+    def _block(self, request: ClickRequest, target: LinkTarget, values: dict[str, str]) -> ClickAnswer:
+        """Refused for its referrer, yet stored (blocked, never attributable) for the partner's figures."""
+        click, _ = self._click_of(request, target, values, blocked=True)
+        answer = _fallback_or(
+            target, 403, "This link cannot be followed from the page you came from.", blocked=True
+        )
+        try:
+            self._store.record(click)
+        except StorageUnavailable:
+            return replace(answer, unrecorded=click)
+        return replace(answer, click_id=click.click_id, recorded=True)
+
+    def _redirect(self, request: ClickRequest, target: LinkTarget, values: dict[str, str]) -> ClickAnswer:
+        click, token = self._click_of(request, target, values)
+        location = redirect_target(
+            target.destination,
+            {
+                **values,
+                "click_id": click.click_id,
+                "link_id": target.link_id,
+                "partner_id": target.partner_id,
+            },
+            list(target.allowed_domains),
+        )
+        if location is None:
+            return _fallback_or(target, 404, "This offer is not available at the moment.")
         try:
             first, unrecorded = self._store.record(click), None
         except StorageUnavailable:
@@ -199,11 +222,11 @@ class ClickRedirector:
             302,
             location=location,
             partner_id=target.partner_id,
-            click_id=click_id,
+            click_id=click.click_id,
             recorded=unrecorded is None,
-            unique=first and not bot,
-            bot=bot,
-            member_token_rejected=bool(token) and member_id is None and not bot,
+            unique=first and not click.bot,
+            bot=click.bot,
+            member_token_rejected=bool(token) and click.member_id is None and not click.bot,
             unrecorded=unrecorded,
         )
 

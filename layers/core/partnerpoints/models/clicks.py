@@ -55,6 +55,7 @@ class Click:
     referrer_host: str | None
     bot: bool
     expires_at: int
+    blocked: bool = False  # refused for its referrer: counted for the partner, never attributed
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,93 @@
+"""The statements bucket and the shard queue of the nightly job (boto3: S3 and SQS).
+
+Records that carry a run's timings are compared without them before they are written, so a re-run
+that changes nothing leaves every object byte for byte as the first run wrote it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from partnerpoints.exceptions import StatementsNotConfigured
+
+VOLATILE = "timings_ms"
+
+
+def canonical_json(document: Any) -> bytes:
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _without_timings(document: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in document.items() if key != VOLATILE}
+
+
+class StatementFiles:
+    def __init__(self, bucket: str | None, queue_url: str | None, region: str) -> None:
+        if not bucket:
+            raise StatementsNotConfigured("STATEMENTS_BUCKET_NAME is not set")
+        self._bucket = bucket
+        self._queue_url = queue_url
+        self._s3 = boto3.client("s3", region_name=region)
+        self._sqs = boto3.client("sqs", region_name=region) if queue_url else None
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        try:
+            answer = self._s3.get_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        document: dict[str, Any] = json.loads(answer["Body"].read())
+        return document
+
+    def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+            found.extend(item["Key"] for item in page.get("Contents", []))
+        return found
+
+    def put_record(self, key: str, document: dict[str, Any]) -> bool:
+        """Write a JSON record unless the stored one says the same apart from its timings; True when
+        written."""
+        existing = self.get_json(key)
+        if existing is not None and _without_timings(existing) == _without_timings(
+            json.loads(canonical_json(document))
+        ):
+            return False
+        self.put(key, canonical_json(document), "application/json")
+        return True
+
+    def put_once(self, key: str, document: dict[str, Any]) -> bool:
+        """Write a JSON record only if none is there yet (the first run's record stays)."""
+        if self.get_json(key) is not None:
+            return False
+        self.put(key, canonical_json(document), "application/json")
+        return True
+
+    def enqueue(self, tasks: Iterable[dict[str, Any]]) -> int:
+        if self._sqs is None:
+            raise StatementsNotConfigured("STATEMENT_TASKS_QUEUE_URL is not set")
+        batch: list[dict[str, Any]] = []
+        sent = 0
+        for task in tasks:
+            batch.append({"Id": str(len(batch)), "MessageBody": json.dumps(task, sort_keys=True)})
+            if len(batch) == 10:  # SendMessageBatch's limit
+                sent += self._send(batch)
+                batch = []
+        if batch:
+            sent += self._send(batch)
+        return sent
+
+    def _send(self, batch: list[dict[str, Any]]) -> int:
+        answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=batch)  # type: ignore[union-attr]
+        if answer.get("Failed"):
+            raise RuntimeError(f"the shard queue refused {len(answer['Failed'])} tasks: {answer['Failed']}")
+        return len(batch)

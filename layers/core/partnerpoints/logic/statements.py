@@ -1,0 +1,306 @@
+"""What a statement says, computed from the ledger's entries and the orders' histories alone, so the
+same period always gives the same figures: periods, an account's opening and closing, the orders of a
+partner as they stood at a period's edges, and the partner's money and click figures.
+
+Rounding is explicit: commission scaled to a restated amount and the rates (conversion, earnings per
+click) are rounded half-even; points never are (they are integers already).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from partnerpoints.dal.activity_store import ClickCount, PartnerEntry
+from partnerpoints.logic.ledger import fold_entries
+from partnerpoints.logic.order_lifecycle import commission_reversed_minor
+from partnerpoints.models.currencies import MINOR_UNITS
+from partnerpoints.models.ledger import Account, Balance, EntryKind, LedgerEntry
+from partnerpoints.models.orders import Order, OrderStatus, from_minor_units
+
+# What keeps points alive: a member's own earning, redeeming or spending. Releases, voids, clawbacks,
+# revocations, refunds of spends, adjustments and expiries happen to a member, not by them.
+QUALIFYING_KINDS = frozenset({EntryKind.ACCRUAL_PENDING, EntryKind.PROMO_CREDIT, EntryKind.SPEND})
+EXPIRY_NOTICE_DAYS = 30
+_COMMISSIONED = frozenset({OrderStatus.APPROVED, OrderStatus.REFUNDED})
+_RATE = Decimal("0.0001")
+
+
+def end_of_day(day: date) -> datetime:
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has fewer days (Aug 31 + 6 -> Feb 28)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def dormancy_days(day: date, months: int) -> list[date]:
+    """The days whose last qualifying activity makes points expire when `day` closes: the day `months`
+    before, and the month-end days that clamp onto it."""
+    start = add_months(day, -months) - timedelta(days=3)
+    return [
+        start + timedelta(days=n) for n in range(4) if add_months(start + timedelta(days=n), months) == day
+    ]
+
+
+@dataclass(frozen=True)
+class Period:
+    """A closed day ("2026-11-22") or a month ("2026-11"), both inclusive, in UTC."""
+
+    label: str
+    first: date
+    last: date
+
+    @classmethod
+    def day(cls, day: date) -> Period:
+        return cls(day.isoformat(), day, day)
+
+    @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        last = date(year, month, calendar.monthrange(year, month)[1])
+        return cls(f"{year:04d}-{month:02d}", date(year, month, 1), last)
+
+    @classmethod
+    def parse(cls, label: str) -> Period:
+        """From its label; ValueError names what is wrong."""
+        if len(label) == 7:
+            year, _, month = label.partition("-")
+            if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
+                raise ValueError(f"{label!r} is not a month (YYYY-MM)")
+            return cls.month(int(year), int(month))
+        return cls.day(date.fromisoformat(label))
+
+    @property
+    def is_day(self) -> bool:
+        return self.first == self.last
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return end_of_day(self.last)
+
+    def days(self) -> list[date]:
+        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
+
+    def describe(self) -> dict[str, str]:
+        return {"label": self.label, "from": self.first.isoformat(), "to": self.last.isoformat()}
+
+
+def figures(balance: Balance) -> dict[str, int]:
+    return {"available": balance.available, "pending": balance.pending, "lifetime": balance.lifetime_earned}
+
+
+def entry_row(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "posted_at": entry.posted_at.isoformat(),
+        "occurred_at": entry.occurred_at.isoformat(),
+        "account": str(entry.account),
+        "kind": str(entry.kind),
+        "points": entry.points,
+        "reference": entry.reference,
+        "description": entry.description,
+        "partner_id": entry.partner_id,
+        "order_id": entry.order_id,
+    }
+
+
+@dataclass(frozen=True)
+class AccountPeriod:
+    """One account over a period: its balances at both edges and the entries between them."""
+
+    account: Account
+    opening: Balance
+    closing: Balance
+    earlier: list[LedgerEntry]  # posted before the period
+    entries: list[LedgerEntry]  # posted within the period, oldest first
+    after: list[LedgerEntry]  # posted after the period (the stored balance already has them)
+    entries_sum: Balance  # every entry: what the stored balance must be
+
+    @classmethod
+    def of(
+        cls, member_id: str, account: Account, every_entry: Iterable[LedgerEntry], period: Period
+    ) -> AccountPeriod:
+        ordered = sorted(every_entry, key=lambda entry: (entry.posted_at, entry.entry_id))
+        before = [entry for entry in ordered if entry.posted_at < period.start]
+        during = [entry for entry in ordered if period.start <= entry.posted_at <= period.end]
+        after = [entry for entry in ordered if entry.posted_at > period.end]
+        return cls(
+            account=account,
+            opening=fold_entries(member_id, account, before),
+            closing=fold_entries(member_id, account, [*before, *during]),
+            earlier=before,
+            entries=during,
+            after=after,
+            entries_sum=fold_entries(member_id, account, ordered),
+        )
+
+    def reconciles_with(self, stored: Balance) -> bool:
+        """Invariant 1: the stored balance is the sum of all the account's entries."""
+        return figures(stored) == figures(self.entries_sum)
+
+    def mismatch(self, stored: Balance) -> dict[str, Any]:
+        return {
+            "member_id": stored.member_id,
+            "account": str(self.account),
+            "stored": figures(stored),
+            "entries_sum": figures(self.entries_sum),
+            "statement_closing": figures(self.closing),
+            "entries_after_period": len(self.after),
+        }
+
+    def section(self) -> dict[str, Any]:
+        credits: Counter[str] = Counter()
+        debits: Counter[str] = Counter()
+        for entry in self.entries:
+            if entry.points > 0:
+                credits[str(entry.kind)] += entry.points
+            else:
+                debits[str(entry.kind)] -= entry.points
+        return {
+            "account": str(self.account),
+            "opening": figures(self.opening),
+            "credits": dict(sorted(credits.items())),
+            "debits": dict(sorted(debits.items())),
+            "closing": figures(self.closing),
+            "entries": [entry_row(entry) for entry in self.entries],
+        }
+
+
+def pending_by_order(entries: Iterable[LedgerEntry]) -> dict[tuple[str, str], int]:
+    """Each order's pending points, from its entries (only orders with some left)."""
+    pending: Counter[tuple[str, str]] = Counter()
+    for entry in entries:
+        if entry.partner_id and entry.order_id:
+            pending[(entry.partner_id, entry.order_id)] += fold_entries("", entry.account, [entry]).pending
+    return {key: points for key, points in sorted(pending.items()) if points > 0}
+
+
+@dataclass(frozen=True)
+class OrderState:
+    status: OrderStatus
+    amount_minor: int
+    refunded_minor: int
+
+
+def state_at(order: Order, moment: datetime) -> OrderState | None:
+    """The order as the program knew it at `moment` (None: not yet reported)."""
+    known = [transition for transition in order.history if transition.at <= moment]
+    if not known:
+        return None
+    last = max(known, key=lambda transition: transition.version)
+    return OrderState(last.status, last.amount_minor, last.refunded_minor)
+
+
+def _commission_of(order: Order, state: OrderState | None) -> tuple[int, int]:
+    """(commission due, commission reversed) for the order in `state`: due once approved."""
+    if state is None or state.status not in _COMMISSIONED:
+        return 0, 0
+    commission = order.commission_minor
+    if state.amount_minor != order.amount_minor and order.amount_minor:
+        exact = Decimal(order.commission_minor) * state.amount_minor / order.amount_minor
+        commission = int(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    return commission, commission_reversed_minor(commission, state.amount_minor, state.refunded_minor)
+
+
+def _rate(numerator: Decimal, denominator: int) -> str | None:
+    if denominator <= 0:
+        return None
+    return str((numerator / denominator).quantize(_RATE, rounding=ROUND_HALF_EVEN))
+
+
+def partner_figures(
+    orders: list[Order], clicks: list[ClickCount], entries: list[PartnerEntry], period: Period
+) -> dict[str, Any]:
+    """A partner's period: clicks per link, orders by status, money by currency, points, rates."""
+    links: dict[str, Counter[str]] = {}
+    for click in clicks:
+        counts = links.setdefault(click.link_id, Counter(total=0, unique=0, bot=0, blocked=0))
+        counts["total"] += click.clicks
+        counts["unique"] += click.unique
+        counts["bot"] += click.clicks if click.bot else 0
+        counts["blocked"] += click.clicks if click.blocked else 0
+    click_total: Counter[str] = Counter(total=0, unique=0, bot=0, blocked=0)
+    for counts in links.values():
+        click_total.update(counts)
+    billable = click_total["total"] - click_total["bot"] - click_total["blocked"]
+
+    by_status: Counter[str] = Counter()
+    money: dict[str, Counter[str]] = {}
+    order_rows = []
+    new_orders = 0
+    for order in sorted(orders, key=lambda order: order.order_id):
+        before, after = state_at(order, period.start - timedelta(microseconds=1)), state_at(order, period.end)
+        if after is None:
+            continue
+        by_status[str(after.status)] += 1
+        currency = money.setdefault(
+            order.currency, Counter(gross_sales=0, commission_due=0, commission_reversed=0)
+        )
+        if before is None:
+            new_orders += 1
+            currency["gross_sales"] += after.amount_minor
+        due_before, reversed_before = _commission_of(order, before)
+        due_after, reversed_after = _commission_of(order, after)
+        currency["commission_due"] += max(due_after - due_before, 0)
+        currency["commission_reversed"] += max(reversed_after - reversed_before, 0) + max(
+            due_before - due_after, 0
+        )
+        order_rows.append(
+            {
+                "order_id": order.order_id,
+                "status": str(after.status),
+                "new": before is None,
+                "currency": order.currency,
+                "amount": from_minor_units(after.amount_minor, order.currency),
+                "refunded": from_minor_units(after.refunded_minor, order.currency),
+                "commission_due": from_minor_units(max(due_after - due_before, 0), order.currency),
+            }
+        )
+    money_rows = []
+    for code, sums in sorted(money.items()):
+        net = sums["commission_due"] - sums["commission_reversed"]
+        money_rows.append(
+            {
+                "currency": code,
+                "gross_sales": from_minor_units(sums["gross_sales"], code),
+                "commission_due": from_minor_units(sums["commission_due"], code),
+                "commission_reversed": from_minor_units(sums["commission_reversed"], code),
+                "commission_net": from_minor_units(net, code),
+                "earnings_per_click": _rate(Decimal(net) / 10 ** MINOR_UNITS[code], billable),
+            }
+        )
+    points: Counter[str] = Counter(issued=0, released=0, reversed=0, spent=0, spend_refunded=0)
+    for entry in entries:
+        if entry.kind is EntryKind.ACCRUAL_PENDING:
+            points["issued"] += entry.points
+        elif entry.kind is EntryKind.ACCRUAL_RELEASE:
+            points["released"] += entry.points
+        elif entry.kind in (EntryKind.ACCRUAL_VOID, EntryKind.CLAWBACK):
+            points["reversed"] -= entry.points
+        elif entry.kind is EntryKind.SPEND:
+            points["spent"] -= entry.points
+        elif entry.kind is EntryKind.SPEND_REFUND:
+            points["spend_refunded"] += entry.points
+    return {
+        "clicks": {
+            "links": [{"link_id": link_id, **dict(counts)} for link_id, counts in sorted(links.items())],
+            "total": dict(click_total),
+            "billable": billable,
+        },
+        "orders": {"by_status": dict(sorted(by_status.items())), "new": new_orders, "orders": order_rows},
+        "money": money_rows,
+        "points": dict(points),
+        "conversion_rate": _rate(Decimal(new_orders), click_total["unique"]),
+    }

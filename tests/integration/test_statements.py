@@ -1,0 +1,349 @@
+"""The nightly statements on moto tables from the template: a day's activity becomes statements whose
+numbers this test recomputes from the ledger's entries by its own rule, re-runs change nothing, months
+roll up, a failed shard is retried, and a corrupted balance is reported, not corrected."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+import partnerpoints.logic.nightly_statements as nightly
+from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
+from partnerpoints.dal.statement_files import StatementFiles
+from partnerpoints.dal.tables import bind_tables
+from partnerpoints.exceptions import InvalidField
+from partnerpoints.logic.ledger import Ledger
+from partnerpoints.logic.statements import Period, add_months, end_of_day
+from partnerpoints.models.ledger import Account, EntryKind, Posting
+from partnerpoints.settings import Settings
+from partnerpoints_infra.functions import invoke
+from partnerpoints_infra.provision import LocalStack
+from tests.integration.accrual import OrdersStream, run_accrual
+from tests.integration.postbacks import MEMBER, create_shop, deliver, order_body, signed_event
+from tests.integration.statements import (
+    bucket_objects,
+    drain_shard_queue,
+    object_json,
+    run_day,
+    statements_of,
+)
+from tests.integration.test_click_redirect import click, click_event
+
+DORMANT = "m-dormant"
+EXPIRY_MONTHS = 24
+
+
+def _settings(stack: LocalStack) -> Settings:
+    return Settings.from_environment(stack.runtime_environment("StatementsFunction"))
+
+
+def _post(
+    ledger: Ledger,
+    at: datetime,
+    entry_id: str,
+    member: str,
+    account: Account,
+    kind: EntryKind,
+    points: int,
+    **extra: Any,
+) -> None:
+    ledger.post(
+        Posting(
+            entry_id=entry_id,
+            member_id=member,
+            account=account,
+            kind=kind,
+            points=points,
+            reference=entry_id,
+            **extra,
+        ),
+        now=at,
+    )
+
+
+def a_day_of_activity(stack: LocalStack, ledger: Ledger) -> date:
+    """Today: an order approved (no hold: released tonight), one rejected, clicks (human, bot, blocked),
+    promo points credited and spent at the shop, and a member dormant for exactly EXPIRY_MONTHS."""
+    shop = create_shop(stack, hold_days=0)
+    stream = OrdersStream(stack)
+    for status, order_id, amount in (
+        ("pending", "A-1", "200.00"),
+        ("approved", "A-1", "200.00"),
+        ("pending", "A-2", "100.00"),
+        ("rejected", "A-2", "100.00"),
+    ):
+        body = order_body(status, order_id=order_id, click_id=shop.click_id, amount=amount, items=[])
+        assert deliver(stack, signed_event(body))[0] == 202
+        assert run_accrual(stack, stream.new_records()) == []
+    head = click_event("head-click-link-preview-bot.json")
+    click(stack, head)
+    blocked = click_event()
+    blocked["headers"]["referer"] = "https://www.coupon-spam.example/deals"
+    assert click(stack, blocked)["statusCode"] in (302, 403)
+    now = datetime.now(UTC)
+    _post(ledger, now, "promo-1", MEMBER, Account.PROMO, EntryKind.PROMO_CREDIT, 100)
+    _post(ledger, now, "spend-1", MEMBER, Account.PROMO, EntryKind.SPEND, -30, partner_id="shop-a")
+    today = now.date()
+    dormant_day = add_months(today, -EXPIRY_MONTHS)
+    _post(
+        ledger,
+        end_of_day(dormant_day) - timedelta(hours=2),
+        "adj-1",
+        DORMANT,
+        Account.MAIN,
+        EntryKind.ADJUSTMENT,
+        500,
+    )
+    _post(
+        ledger,
+        end_of_day(dormant_day) - timedelta(hours=1),
+        "spend-d",
+        DORMANT,
+        Account.MAIN,
+        EntryKind.SPEND,
+        -1,
+    )
+    return today
+
+
+# The test's own rule (not the ledger's table): what each kind does to (available, pending).
+def _moves(kind: str, points: int) -> tuple[int, int]:
+    if kind in ("accrual_pending", "accrual_void"):
+        return 0, points
+    if kind == "accrual_release":
+        return points, -points
+    return points, 0
+
+
+def _recomputed(entries: list[dict[str, Any]], period: Period) -> dict[str, Any]:
+    opening, closing = [0, 0], [0, 0]
+    credits: Counter[str] = Counter()
+    debits: Counter[str] = Counter()
+    for entry in entries:
+        posted = datetime.fromisoformat(entry["posted_at"])
+        available, pending = _moves(entry["kind"], entry["points"])
+        if posted > period.end:
+            continue
+        closing[0] += available
+        closing[1] += pending
+        if posted < period.start:
+            opening[0] += available
+            opening[1] += pending
+        elif entry["points"] > 0:
+            credits[entry["kind"]] += entry["points"]
+        else:
+            debits[entry["kind"]] -= entry["points"]
+    return {"opening": opening, "closing": closing, "credits": dict(credits), "debits": dict(debits)}
+
+
+def _entries_of(stack: LocalStack, member: str, account: str) -> list[dict[str, Any]]:
+    bind_tables(_settings(stack))
+    return [
+        {"posted_at": item.posted_at.isoformat(), "kind": item.kind, "points": int(item.points)}
+        for item in LedgerEntryItem.scan(
+            (LedgerEntryItem.member_id == member) & (LedgerEntryItem.account == account)
+        )
+    ]
+
+
+def test_a_days_statements_match_the_entries_recomputed_and_the_manifest_reconciles(
+    moto_stack: LocalStack, ledger: Ledger
+) -> None:
+    today = a_day_of_activity(moto_stack, ledger)
+    queued = run_day(moto_stack, today)
+    assert queued["settle"] == {"orders_released": 1, "points_released": 10}
+    objects = bucket_objects(moto_stack)
+    prefix = f"statements/{today.isoformat()}/"
+    manifest = object_json(objects, prefix + "manifest.json")
+    assert manifest["reconciliation"] == {"accounts_checked": 3, "mismatches": [], "clean": True}
+    assert (manifest["members"], manifest["partners"], manifest["expired_members"]) == (2, 1, 1)
+    assert manifest["points_by_kind"] == {
+        "accrual_pending": 15,
+        "accrual_release": 10,
+        "accrual_void": -5,
+        "expiry": -499,
+        "promo_credit": 100,
+        "spend": -30,
+    }
+    assert set(manifest["timings_ms"]) >= {"settle", "expire", "member_statements", "partner_statements"}
+
+    period = Period.day(today)
+    for member in (MEMBER, DORMANT):
+        statement = object_json(objects, f"{prefix}members/{member}.json")
+        assert statement["period"] == {
+            "label": today.isoformat(),
+            "from": today.isoformat(),
+            "to": today.isoformat(),
+        }
+        for section in statement["accounts"]:
+            expected = _recomputed(_entries_of(moto_stack, member, section["account"]), period)
+            assert [section["opening"]["available"], section["opening"]["pending"]] == expected["opening"]
+            assert [section["closing"]["available"], section["closing"]["pending"]] == expected["closing"]
+            assert (section["credits"], section["debits"]) == (expected["credits"], expected["debits"])
+        assert objects[f"{prefix}members/{member}.csv"].decode().startswith("account,entry_id,posted_at")
+        page = objects[f"{prefix}members/{member}.html"].decode()
+        assert page.startswith("<!doctype html>")
+        assert member in page
+
+    alice = object_json(objects, f"{prefix}members/{MEMBER}.json")
+    main = next(section for section in alice["accounts"] if section["account"] == "main")
+    assert main["closing"] == {"available": 10, "pending": 0, "lifetime": 10}
+    assert alice["pending"] == []
+    assert alice["expiring"] is None
+    dormant = object_json(objects, f"{prefix}members/{DORMANT}.json")
+    assert dormant["accounts"][0]["debits"] == {"expiry": 499}
+    assert dormant["accounts"][0]["closing"]["available"] == 0
+    assert ledger.balances(DORMANT)[Account.MAIN].available == 0
+
+    shop = object_json(objects, f"{prefix}partners/shop-a.json")
+    assert shop["clicks"]["total"] == {"total": 3, "unique": 1, "bot": 1, "blocked": 1}
+    assert shop["clicks"]["billable"] == 1
+    assert shop["orders"]["by_status"] == {"approved": 1, "rejected": 1}
+    assert shop["orders"]["new"] == 2
+    assert shop["money"] == [
+        {
+            "currency": "EUR",
+            "gross_sales": "300.00",
+            "commission_due": "16.00",  # 8 % of the approved 200.00; the rejected order owes nothing
+            "commission_reversed": "0.00",
+            "commission_net": "16.00",
+            "earnings_per_click": "16.0000",
+        }
+    ]
+    assert shop["points"] == {"issued": 15, "released": 10, "reversed": 5, "spent": 30, "spend_refunded": 0}
+    assert shop["conversion_rate"] == "2.0000"  # two orders on one unique click
+    assert objects[f"{prefix}partners/shop-a.csv"].decode().startswith("record,id,status")
+
+
+def test_a_rerun_writes_the_same_bytes_and_posts_nothing(moto_stack: LocalStack, ledger: Ledger) -> None:
+    today = a_day_of_activity(moto_stack, ledger)
+    run_day(moto_stack, today)
+    first = bucket_objects(moto_stack)
+    bind_tables(_settings(moto_stack))
+    entries = LedgerEntryItem.count()
+    again = run_day(moto_stack, today)
+    assert again["settle"] == {"orders_released": 0, "points_released": 0}
+    assert bucket_objects(moto_stack) == first
+    assert LedgerEntryItem.count() == entries
+
+
+def test_the_month_rolls_up_every_day_of_it(moto_stack: LocalStack, ledger: Ledger) -> None:
+    today = datetime.now(UTC).date()
+    month = Period.month(today.year, today.month)
+    days = sorted({month.first, today})
+    for number, day in enumerate(days):
+        _post(
+            ledger,
+            end_of_day(day) - timedelta(hours=1),
+            f"adj-{number}",
+            MEMBER,
+            Account.MAIN,
+            EntryKind.ADJUSTMENT,
+            10 + number,
+        )
+    statements = statements_of(moto_stack)
+    for shard in range(16):
+        statements.run_shard(month, shard)
+    objects = bucket_objects(moto_stack)
+    rolled = object_json(objects, f"statements/{month.label}/members/{MEMBER}.json")
+    assert [entry["points"] for entry in rolled["accounts"][0]["entries"]] == [
+        10 + n for n in range(len(days))
+    ]
+    assert rolled["accounts"][0]["closing"]["available"] == sum(10 + n for n in range(len(days)))
+    manifest = object_json(objects, f"statements/{month.label}/manifest.json")
+    assert manifest["settle"] is None
+    assert manifest["reconciliation"]["clean"]
+    assert manifest["period"] == month.describe()
+
+
+def test_a_shard_that_fails_once_is_retried_and_the_manifest_completes(
+    moto_stack: LocalStack, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    today = a_day_of_activity(moto_stack, ledger)
+    statements_of(moto_stack).close(today)
+    original_put = StatementFiles.put
+    failures: list[str] = []
+
+    def put_failing_once(self: StatementFiles, key: str, body: bytes, content_type: str) -> None:
+        if "/members/" in key and not failures:
+            failures.append(key)
+            raise ConnectionError("S3 went away for a moment")
+        original_put(self, key, body, content_type)
+
+    monkeypatch.setattr(StatementFiles, "put", put_failing_once)
+    # The failed message stays on the queue and comes back; its shard then finishes the run.
+    failed = drain_shard_queue(moto_stack)
+    assert len(failed) == 1
+    assert len(failures) == 1
+    manifest_key = f"statements/{today.isoformat()}/manifest.json"
+    manifest = object_json(bucket_objects(moto_stack), manifest_key)
+    assert manifest["shards"] == 16
+    assert manifest["reconciliation"]["clean"]
+    assert manifest["members"] == 2
+
+
+def test_a_corrupted_balance_is_listed_as_a_mismatch_and_left_as_it_is(
+    moto_stack: LocalStack,
+    ledger: Ledger,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(nightly, "RECONCILE_PAUSE_SECONDS", 0.0)  # it re-reads, then reports
+    now = datetime.now(UTC)
+    _post(ledger, now, "adj-a", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 40)
+    _post(ledger, now, "adj-b", "m-2002", Account.MAIN, EntryKind.ADJUSTMENT, 25)
+    bind_tables(_settings(moto_stack))
+    AccountBalanceItem(MEMBER, "main").update(actions=[AccountBalanceItem.available.add(7)])
+    statements_of(moto_stack).close(now.date())
+    drain_shard_queue(moto_stack)
+    manifest = object_json(bucket_objects(moto_stack), f"statements/{now.date().isoformat()}/manifest.json")
+    assert manifest["reconciliation"]["clean"] is False
+    assert manifest["reconciliation"]["mismatches"] == [
+        {
+            "member_id": MEMBER,
+            "account": "main",
+            "stored": {"available": 47, "pending": 0, "lifetime": 0},
+            "entries_sum": {"available": 40, "pending": 0, "lifetime": 0},
+            "statement_closing": {"available": 40, "pending": 0, "lifetime": 0},
+            "entries_after_period": 0,
+        }
+    ]
+    assert ledger.balances(MEMBER)[Account.MAIN].available == 47  # reported, never corrected
+    counted = [
+        value
+        for blob in map(json.loads, filter(None, capsys.readouterr().out.splitlines()))
+        for value in blob.get("StatementMismatches", [])
+    ]
+    assert sum(counted) == 1  # the metric finance alarms on
+
+
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"date": "2026-13-01"}, "date"),
+        ({"date": "2999-01-01"}, "has not ended yet"),
+        ({"when": "yesterday"}, "when"),
+        ({"action": "status", "period": "2026-00"}, "period"),
+    ],
+)
+def test_a_run_asked_something_impossible_says_what(
+    moto_stack: LocalStack, event: dict[str, Any], problem: str
+) -> None:
+    with pytest.raises(InvalidField, match=problem):
+        invoke(moto_stack, "StatementsFunction", event)
+
+
+def test_the_status_of_a_run_reads_its_progress(moto_stack: LocalStack, ledger: Ledger) -> None:
+    today = datetime.now(UTC).date()
+    _post(ledger, datetime.now(UTC), "adj-s", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 5)
+    statements_of(moto_stack).close(today)
+    waiting = invoke(moto_stack, "StatementsFunction", {"action": "status", "date": today.isoformat()})
+    assert (waiting["shards_done"], waiting["manifest"]) == (0, None)
+    drain_shard_queue(moto_stack)
+    done = invoke(moto_stack, "StatementsFunction", {"action": "status", "date": today.isoformat()})
+    assert done["shards_done"] == 16
+    assert done["manifest"]["members"] == 1
