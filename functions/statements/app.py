@@ -47,8 +47,10 @@ def run(event: dict[str, Any]) -> dict[str, Any]:
         label = request.period or (request.date or default_day(datetime.now(UTC))).isoformat()
         return statements.status(Period.parse(label))
     day = request.date or default_day(datetime.now(UTC))
-    if day >= datetime.now(UTC).date():
-        raise InvalidField(f"{day.isoformat()} has not ended yet (UTC): only past days can be closed")
+    if day > datetime.now(UTC).date():
+        raise InvalidField(
+            f"{day.isoformat()} is still to come (UTC): only past days and today can be closed"
+        )
     return statements.close(day)
 
 

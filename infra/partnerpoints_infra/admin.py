@@ -1,6 +1,7 @@
 """`partnerpoints admin`: the operator's command line. A client of the admin HTTP API (SigV4-signed
-with the caller's AWS credentials, as the IAM-authorized routes require), never a second path to the
-tables, so it behaves the same against the local stack and a deployment.
+with the caller's AWS credentials, as the IAM-authorized routes require) and, for the nightly
+statements, of the Lambda Invoke API; never a second path to the tables, so it behaves the same
+against the local stack and a deployment.
 
     partnerpoints admin [--api URL] partner create --file partner.json
     partnerpoints admin partner get PARTNER_ID
@@ -21,6 +22,9 @@ tables, so it behaves the same against the local stack and a deployment.
     partnerpoints admin promo generate CAMPAIGN_ID --count N [--prefix WIN] --out codes.csv
                                          (a batch of unique codes; a progress bar, then a CSV)
     partnerpoints admin promo revoke REDEMPTION_ID --reason TEXT
+    partnerpoints admin statements run [--date YYYY-MM-DD] [--no-wait]   (Lambda Invoke API; then the
+                                         manifest; exit 1 when the reconciliation lists a mismatch)
+    partnerpoints admin statements status YYYY-MM-DD|YYYY-MM
     partnerpoints admin sign-postback --file body.json [--id MSG_ID]
                                          (the secret from $PARTNERPOINTS_WEBHOOK_SECRET)
 
@@ -239,6 +243,57 @@ def _generate(args: argparse.Namespace, client: AdminClient) -> Answer:
     return answer
 
 
+def _lambda_url(args: argparse.Namespace) -> str | None:
+    """The running local stack's Lambda API; None against AWS (--api given): boto3's own endpoint."""
+    if args.api:
+        return None
+    try:
+        return str(json.loads((args.state_dir / STATE_FILE).read_text(encoding="utf-8"))["lambda_url"])
+    except (OSError, ValueError, KeyError) as error:
+        raise AdminError(f"no --api URL and no local stack running from {args.state_dir}/") from error
+
+
+def _invoke(args: argparse.Namespace, client: AdminClient, event: dict[str, Any]) -> Answer:
+    """One RequestResponse invocation of the statements function; a function error answers 502."""
+    lambda_client = boto3.client("lambda", region_name=client.region, endpoint_url=_lambda_url(args))
+    answer = lambda_client.invoke(FunctionName=args.function_name, Payload=json.dumps(event).encode())
+    payload = answer["Payload"].read()
+    return Answer(502 if answer.get("FunctionError") else 200, {}, payload)
+
+
+def _statements(args: argparse.Namespace, client: AdminClient) -> Answer:
+    """Run a day (settle, queue its shards), then follow the shards until the manifest is written."""
+    if args.verb == "status":
+        return _invoke(args, client, {"action": "status", "period": args.period})
+    started = _invoke(args, client, {"date": args.date} if args.date else {})
+    if started.status != 200 or not args.wait:
+        return started
+    run = started.json()
+    print(
+        f"closing {run['date']}: {run['tasks']} shard tasks queued; settle {run['settle']}", file=sys.stderr
+    )
+    deadline = time.monotonic() + args.timeout
+    done: dict[str, dict[str, Any]] = {}
+    with tqdm(total=run["tasks"], unit="shard", desc="statements", file=sys.stderr) as progress:
+        for period in run["periods"]:
+            while period not in done:
+                answer = _invoke(args, client, {"action": "status", "period": period})
+                if answer.status != 200:
+                    return answer
+                status = answer.json()
+                finished = sum(status["shards_done"] for status in done.values()) + status["shards_done"]
+                progress.update(finished - progress.n)
+                if status["manifest"] is not None and status["shards_done"] == status["shards"]:
+                    done[period] = status
+                elif time.monotonic() > deadline:
+                    raise AdminError(f"{period}: {status['shards_done']} of {status['shards']} shards done")
+                else:
+                    time.sleep(POLL_SECONDS)
+    manifests = {period: status["manifest"] for period, status in done.items()}
+    clean = all(manifest["reconciliation"]["clean"] for manifest in manifests.values())
+    return Answer(200 if clean else 409, {}, json.dumps(manifests).encode())
+
+
 _NOUNS = {
     "partner": _partner,
     "link": _link,
@@ -247,6 +302,7 @@ _NOUNS = {
     "release": _release,
     "spend": _spend,
     "promo": _promo,
+    "statements": _statements,
 }
 SECRET_VARIABLE = "PARTNERPOINTS_WEBHOOK_SECRET"  # noqa: S105 -- the name of a variable, not a secret
 
@@ -337,9 +393,31 @@ def add_parser(commands: Any) -> None:
 
     _add_promo_parser(nouns)
 
+    _add_statements_parser(nouns)
+
     sign = nouns.add_parser("sign-postback", help=f"print signature headers for a body (${SECRET_VARIABLE})")
     sign.add_argument("--file", type=Path, required=True, help="the exact body bytes to send")
     sign.add_argument("--id", help="the webhook-id (default: a new one)")
+
+
+def _add_statements_parser(nouns: Any) -> None:
+    statements = nouns.add_parser(
+        "statements", help="the nightly statements: run (or re-run) a day, read a period's run"
+    ).add_subparsers(dest="verb", required=True)
+    run = statements.add_parser(
+        "run", help="close a day and wait for its manifest (exit 1 if it does not reconcile)"
+    )
+    run.add_argument("--date", help="the day to close, YYYY-MM-DD (default: yesterday, UTC)")
+    run.add_argument("--no-wait", dest="wait", action="store_false", help="return once the shards are queued")
+    run.add_argument("--timeout", type=float, default=900, help="seconds to wait for the manifest")
+    status = statements.add_parser("status", help="a day's or a month's progress and manifest")
+    status.add_argument("period", help="YYYY-MM-DD or YYYY-MM")
+    for parser in (run, status):
+        parser.add_argument(
+            "--function-name",
+            default="StatementsFunction",
+            help="its name in AWS (default: the local stack's)",
+        )
 
 
 def _add_promo_parser(nouns: Any) -> None:

@@ -8,8 +8,9 @@ stale and impossible ones refused; an unsigned GET with its token; a large order
 approved by the operator); the operator adjusts
 member accounts over the IAM-authorized admin route (a retry, a refused debit and a malformed request
 included); members read their balances and activity with their tokens (and are refused someone
-else's); a function is invoked through the Lambda API with its event file; and every balance is
-reconciled with the sum of its activity. The summary names what is not built yet rather than hiding it.
+else's); a function is invoked through the Lambda API with its event file; the nightly run closes the
+day (statements and a reconciled manifest, then a re-run that must change no byte); and every balance
+is reconciled with the sum of its activity.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ class Scenario:
         self.promo: Counter[str] = Counter()
         self.batch_codes: list[str] = []
         self.webhook_secret = self.postback_token = ""
+        self.statements: dict[str, Any] = {}
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
 
@@ -321,6 +323,7 @@ class Scenario:
             counts["total"] += int(item["clicks"]["N"])
             counts["unique"] += item["unique"]["BOOL"]
             counts["bot"] += int(item["clicks"]["N"]) if bot else 0
+            counts["blocked"] += int(item["clicks"]["N"]) if item.get("blocked", {}).get("BOOL") else 0
             counts["members"] += "member_id" in item
         return counts
 
@@ -448,6 +451,48 @@ class Scenario:
             file=self.out,
         )
 
+    def statements_run(self, event: dict[str, Any]) -> dict[str, Any]:
+        client = boto3.client("lambda", endpoint_url=self.lambda_url, region_name="us-east-1")
+        answer = client.invoke(FunctionName="StatementsFunction", Payload=json.dumps(event).encode())
+        payload: dict[str, Any] = json.loads(answer["Payload"].read())
+        if answer.get("FunctionError"):
+            raise RuntimeError(f"StatementsFunction failed: {payload}")
+        return payload
+
+    def close_the_day(self, running: RunningStack, timeout: float = 60.0) -> None:
+        """The nightly run, for today (provisionally): shards through the queue, then the manifest; run
+        again, every object must come back byte for byte."""
+        today = datetime.now(UTC).date().isoformat()
+        first: dict[str, bytes] = {}
+        for attempt in ("run", "re-run"):
+            queued = self.statements_run({"date": today})
+            started = time.monotonic()
+            status = self.statements_run({"action": "status", "period": today})
+            while status["manifest"] is None or status["shards_done"] < status["shards"]:
+                if time.monotonic() - started > timeout:
+                    raise RuntimeError(f"the statements of {today} were not done in {timeout} s: {status}")
+                time.sleep(0.2)
+                status = self.statements_run({"action": "status", "period": today})
+            manifest = status["manifest"]
+            objects = _bucket_objects(running, f"statements/{today}/")
+            print(
+                f'  Lambda API: StatementsFunction {{"date": "{today}"}} ({attempt}) -> {queued["tasks"]} '
+                f"shards; {manifest['members']} member and {manifest['partners']} partner statements, "
+                f"reconciliation {'clean' if manifest['reconciliation']['clean'] else 'MISMATCH'}",
+                file=self.out,
+            )
+            if attempt == "run":
+                first = objects
+        self.statements = {
+            "day": today,
+            "members": manifest["members"],
+            "partners": manifest["partners"],
+            "clean": manifest["reconciliation"]["clean"],
+            "objects": len(objects),
+            "identical": objects == first,
+            "folder": str(running.state_dir / "buckets" / "StatementsBucket" / "statements" / today),
+        }
+
     def activity(self, member: str) -> list[LedgerEntry]:
         """Every entry of both accounts, paged through the activity route."""
         entries: list[LedgerEntry] = []
@@ -490,6 +535,19 @@ class Scenario:
         return matches, pending, available
 
 
+def _bucket_objects(running: RunningStack, prefix: str) -> dict[str, bytes]:
+    s3 = boto3.client(
+        "s3", endpoint_url=running.stack.endpoints.s3, region_name=running.stack.endpoints.region
+    )
+    bucket = running.stack.resources["StatementsBucket"].ref
+    keys = [
+        item["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for item in page.get("Contents", [])
+    ]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
 def summary(
     scenario: Scenario,
     clicks: Counter[str],
@@ -501,6 +559,7 @@ def summary(
     log: Path,
 ) -> str:
     postbacks = scenario.postbacks
+    statements = scenario.statements
     adjustments = scenario.adjustments
     configured = scenario.configured
     rows = [
@@ -510,8 +569,8 @@ def summary(
             f"({configured['refused destinations']} destination refused: not an allowed domain)",
         ),
         (
-            "clicks (total / unique / bot)",
-            f"{clicks['total']} / {clicks['unique']} / {clicks['bot']} "
+            "clicks (total / unique / bot / blocked)",
+            f"{clicks['total']} / {clicks['unique']} / {clicks['bot']} / {clicks['blocked']} "
             f"({clicks['members']} attributed to a member; the repeat counted on the first click)",
         ),
         (
@@ -536,7 +595,14 @@ def summary(
             "HTTP answers by status",
             ", ".join(f"{status}: {n}" for status, n in sorted(scenario.answers.items())),
         ),
-        ("statements written", "not built yet (issue 8: nightly statements)"),
+        (
+            "statements written",
+            f"{statements.get('members')} member / {statements.get('partners')} partner statements for "
+            f"{statements.get('day')}, {statements.get('objects')} objects; reconciliation "
+            f"{'clean' if statements.get('clean') else 'MISMATCH'}; re-run "
+            f"{'byte-identical' if statements.get('identical') else 'CHANGED'}",
+        ),
+        ("statement files", str(statements.get("folder"))),
         ("reconciliation", "every balance equals the sum of its entries" if reconciled else "MISMATCH"),
         ("function logs", str(log)),
     ]
@@ -574,8 +640,11 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         scenario.members_read()
         progress.step("a function through the Lambda Invoke API")
         scenario.invoke_health()
+        progress.step("the nightly run closes the day: statements to S3 (fanned out over SQS), then again")
+        scenario.close_the_day(running)
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
+        time.sleep(1.5)  # the bucket mirror copies the statements to files every second
     print(file=out)
     print(
         summary(
@@ -583,7 +652,8 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         ),
         file=out,
     )
-    return reconciled and scenario.points_seen
+    statements_ok = bool(scenario.statements.get("clean") and scenario.statements.get("identical"))
+    return reconciled and scenario.points_seen and statements_ok
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,7 +8,9 @@ import csv
 import json
 import subprocess
 import sys
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -167,8 +169,8 @@ def test_local_invoke_runs_every_event_file_against_the_running_stack(
     app_stack: ServedStack, event_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     arguments = ["local", "invoke", event_file.parent.name, "-e", str(event_file)]
-    # Samples whose case is a function error, as in Lambda: an unknown batch, a day not over yet.
-    errors = {"unknown-batch": "CodeBatchNotFound", "not-over": "InvalidField"}
+    # Samples whose case is a function error, as in Lambda: an unknown batch, a day still to come.
+    errors = {"unknown-batch": "CodeBatchNotFound", "future-day": "InvalidField"}
     expected_error = next((error for marker, error in errors.items() if marker in event_file.name), None)
     assert cli.main([*arguments, "--state-dir", str(app_stack.state_dir)]) == (1 if expected_error else 0)
     out, err = capsys.readouterr()
@@ -295,3 +297,25 @@ def test_the_admin_command_generates_a_batch_of_codes_into_a_csv(
     assert "campaign_not_found" in capsys.readouterr().err
     assert cli.main([*admin, "promo", "revoke", "rdm-0000000000000000", "--reason", "test"]) == 1
     assert "redemption_not_found" in capsys.readouterr().err
+
+
+def test_the_admin_command_closes_a_day_and_the_statements_are_files(
+    app_stack: ServedStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`partnerpoints admin statements run` through the Lambda API: the served stack's queue pump runs
+    the shards, the manifest reconciles, and the bucket mirror leaves the objects as files."""
+    admin = ["admin", "--state-dir", str(app_stack.state_dir), "statements"]
+    day = (datetime.now(UTC) - timedelta(days=400)).date().isoformat()  # a quiet day of its own
+    assert cli.main([*admin, "run", "--date", day, "--timeout", "60"]) == 0
+    manifests = json.loads(capsys.readouterr().out)
+    assert manifests[day]["shards"] == 16
+    assert manifests[day]["reconciliation"] == {"accounts_checked": 0, "mismatches": [], "clean": True}
+    assert cli.main([*admin, "status", day]) == 0
+    assert json.loads(capsys.readouterr().out)["manifest"] == manifests[day]
+    mirrored = app_stack.state_dir / "buckets" / "StatementsBucket" / "statements" / day / "manifest.json"
+    deadline = time.monotonic() + 10
+    while not mirrored.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert json.loads(mirrored.read_text()) == manifests[day]
+    assert cli.main([*admin, "run", "--date", "2999-01-01"]) == 1
+    assert "still to come" in capsys.readouterr().err

@@ -3,8 +3,10 @@ that must reconcile. In-process on moto, and as a command with DynamoDB Local.""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -64,14 +66,25 @@ def check_scenario(output: str) -> None:
     assert "GET orders waiting for review -> 200 A-1002 (amount_over_review_threshold)" in lines
     assert "postbacks (accepted / duplicate / refused) 5 / 2 / 3" in lines
     assert "orders by status pending: 2, refunded: 1" in lines
-    clicks = "clicks (total / unique / bot) 4 / 2 / 1 (1 attributed to a member; the repeat counted"
+    clicks = "clicks (total / unique / bot / blocked) 5 / 2 / 1 / 1 (1 attributed to a member; the repeat"
     assert any(line.startswith(clicks) for line in lines)
+    today = datetime.now(UTC).date().isoformat()
+    statements = (
+        f"statements written 2 member / 1 partner statements for {today}, 26 objects; reconciliation clean; "
+        "re-run byte-identical"
+    )
+    assert statements in lines
 
 
 def test_demo_on_moto(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert cli.main(["demo", "--state-dir", str(tmp_path)]) == 0
     check_scenario(capsys.readouterr().out)
     assert "START RequestId" in (tmp_path / "demo-functions.log").read_text()
+    # The statements, as files a member or finance can open.
+    folder = tmp_path / "buckets" / "StatementsBucket" / "statements" / datetime.now(UTC).date().isoformat()
+    assert json.loads((folder / "manifest.json").read_text())["reconciliation"]["clean"] is True
+    assert (folder / "members" / "alice.html").read_text().startswith("<!doctype html>")
+    assert (folder / "partners" / "shop-a.csv").read_text().startswith("record,id,status")
 
 
 def test_demo_on_dynamodb_local_in_its_own_process(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ EXPECTED_STATUS = {
     },
     "StatementsFunction/rerun-a-day.json": {"date": "2026-11-22", "periods": ["2026-11-22"], "tasks": 16},
     "StatementsFunction/run-status-of-a-month.json": {"period": "2026-11", "manifest": None},
-    "StatementsFunction/run-a-day-not-over.json": "InvalidField",
+    "StatementsFunction/run-a-future-day.json": "InvalidField",
     # Two queued shards, one of them malformed (shard 99): only that message is reported failed.
     "StatementsFunction/shard-tasks-one-malformed.json": ["5d1e9b07-7c1e-4a8f-8f0e-6a2b9c4d3e22"],
 }

@@ -4,7 +4,9 @@ touch with the ledger; the manifest is written when the last shard is done.
 
 Every step is idempotent: entries have deterministic ids (`expiry#{member}#{day}`), objects have
 deterministic keys and bytes, and records that carry timings keep the first run's (dal.statement_files).
-Entries the close posts are dated the end of the day they close, so they belong to that day.
+Entries the close posts are dated the end of the day they close, so they belong to that day. Today
+may be closed too, provisionally (the demo does): its entries are dated now, and the next night's run
+closes the day for good, rewriting its objects.
 """
 
 from __future__ import annotations
@@ -93,6 +95,7 @@ class NightlyStatements:
         accrual_at: Callable[[datetime], Accrual],
         expiry_months: int,
         shards: int = SHARDS,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ledger = ledger
         self._activity = activity
@@ -102,14 +105,21 @@ class NightlyStatements:
         self._accrual_at = accrual_at  # an Accrual whose clock reads the given moment
         self._expiry_months = expiry_months
         self._shards = shards
+        self._clock = clock
+
+    def _closing_moment(self, day: date) -> datetime:
+        """When the close's own entries are posted: the end of the day closed, or now for today's
+        provisional close (never a time still to come)."""
+        return min(end_of_day(day), self._clock())
 
     # ------------------------------------------------------------------ the scheduled invocation
     def close(self, day: date) -> dict[str, Any]:
         """Settle the day, then queue its shards (and the month's, on a month's last day)."""
         period = Period.day(day)
         timer = _Timer()
+        moment = self._closing_moment(day)
         with timer.step("settle"):
-            report = self._accrual_at(period.end).release_matured(as_of=period.end)
+            report = self._accrual_at(moment).release_matured(as_of=moment)
         settle = {"orders_released": report.orders_released, "points_released": report.points_released}
         # The first close of a day is the record; a re-run's settle releases nothing new.
         self._files.put_once(
@@ -206,10 +216,10 @@ class NightlyStatements:
                 points=-available,
                 reference=f"no activity since {last.posted_at.date().isoformat()}",
                 description=f"{self._expiry_months} months without earning, redeeming or spending points",
-                occurred_at=end_of_day(day),
+                occurred_at=self._closing_moment(day),
             )
             try:
-                self._ledger.post(posting, now=end_of_day(day))
+                self._ledger.post(posting, now=self._closing_moment(day))
             except InsufficientPoints:
                 logger.warning("expiry skipped: the balance moved", member_id=member_id)
 
