@@ -32,6 +32,7 @@ from clicks import cold_first_click_costs, dynamodb_figures, handler_microsecond
 from moto import mock_aws
 from postbacks import postback_figures
 from promo import promo_figures
+from statements import statements_figures
 
 from harness import cold_import_seconds, measure, metered_dynamodb, write_json
 from partnerpoints_infra.dynamodb_local import dynamodb_local
@@ -186,6 +187,7 @@ def main() -> None:
         postbacks = postback_figures(stack, args.runs)
         accruals = accrual_figures(stack, args.runs)
         promos = promo_figures(stack, args.runs)
+        statements = statements_figures(endpoint)
         click_handler = {
             **handler_microseconds(stack, args.runs * 20),
             **cold_first_click_costs(stack, args.import_runs),
@@ -227,6 +229,18 @@ def main() -> None:
             f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
             f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
         )
+    print("\nNightly statements on DynamoDB Local: the run for one day (settle, 16 shards, manifest)")
+    print(f"{'day':<30}{'statements':>11}{'seconds':>9}{'requests':>10}{'RCU':>9}{'WCU':>9}{'clean':>7}")
+    for name, row in statements.items():
+        print(
+            f"{name:<30}{row['statements']:>11.0f}{row['seconds']:>9.1f}{row['requests']:>10.0f}"
+            f"{row['read_units']:>9.1f}{row['write_units']:>9.1f}{'yes' if row['clean'] else 'NO':>7}"
+        )
+    small, large = statements.values()
+    print(
+        f"{'50,000 / 1,000 members':<30}{'':>11}{large['seconds'] / small['seconds']:>8.2f}x"
+        f"{large['requests'] / small['requests']:>9.2f}x{large['read_units'] / small['read_units']:>8.2f}x"
+    )
     print("\nClickRedirectFunction in this process")
     for name, value in click_handler.items():
         print(f"{name:<64}{value:>10.1f}")
@@ -245,6 +259,7 @@ def main() -> None:
             "postbacks": postbacks,
             "accrual": accruals,
             "promo": promos,
+            "statements": statements,
             "click_handler": click_handler,
             "imports": imports,
             "local_stack": local,
