@@ -8,9 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,16 @@ class ServedStack:
     process: subprocess.Popen[str]
     state_dir: Path
     described: dict[str, Any]
+    # Read as it comes: an undrained pipe fills up and then blocks the stack's console (and with it
+    # the function logs that LogType Tail returns).
+    output: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def start_reading(self) -> None:
+        assert self.process.stdout is not None
+        stream = self.process.stdout
+        self.reader = threading.Thread(target=lambda: self.output.extend(stream), daemon=True)
+        self.reader.start()
 
     @property
     def http_url(self) -> str:
@@ -47,8 +58,10 @@ class ServedStack:
         """Ctrl-C, as a developer would; returns what the stack printed."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        output, _ = self.process.communicate(timeout=60)
-        return output
+        self.process.wait(timeout=60)
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        return "".join(self.output)
 
 
 def serve_command(state_dir: Path, *extra: str, port: int = 0) -> list[str]:
@@ -81,7 +94,9 @@ def start_served_stack(state_dir: Path, *extra: str) -> ServedStack:
             output, _ = process.communicate()
             raise RuntimeError(f"the local stack did not start:\n{output}")
         time.sleep(0.1)
-    return ServedStack(process, state_dir, json.loads(state_file.read_text()))
+    served = ServedStack(process, state_dir, json.loads(state_file.read_text()))
+    served.start_reading()
+    return served
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

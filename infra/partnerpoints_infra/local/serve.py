@@ -183,21 +183,12 @@ def _start_event_sources(
     stack: LocalStack, pool: FunctionPool, clients: AwsClients, printer: Printer, cleanup: ExitStack
 ) -> tuple[list[StreamPump], list[QueuePump]]:
     """A pump per enabled stream and queue event source mapping, each stopped with the stack."""
-    pumps = []
-    for mapping in stream_mappings(stack):
-        if mapping.enabled:
-            pump = StreamPump(mapping, pool, clients, printer)
-            pump.start()
-            cleanup.callback(pump.stop)
-            pumps.append(pump)
-    queue_pumps = []
-    for queue_mapping in queue_mappings(stack):
-        if queue_mapping.enabled:
-            queue_pump = QueuePump(queue_mapping, pool, clients, printer)
-            queue_pump.start()
-            cleanup.callback(queue_pump.stop)
-            queue_pumps.append(queue_pump)
-    return pumps, queue_pumps
+    streams = [StreamPump(m, pool, clients, printer) for m in stream_mappings(stack) if m.enabled]
+    queues = [QueuePump(m, pool, clients, printer) for m in queue_mappings(stack) if m.enabled]
+    for pump in [*streams, *queues]:
+        pump.start()
+        cleanup.callback(pump.stop)
+    return streams, queues
 
 
 @contextmanager

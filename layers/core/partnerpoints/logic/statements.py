@@ -44,11 +44,11 @@ def add_months(day: date, months: int) -> date:
 
 def dormancy_days(day: date, months: int) -> list[date]:
     """The days whose last qualifying activity makes points expire when `day` closes: the day `months`
-    before, and the month-end days that clamp onto it."""
-    start = add_months(day, -months) - timedelta(days=3)
-    return [
-        start + timedelta(days=n) for n in range(4) if add_months(start + timedelta(days=n), months) == day
-    ]
+    before and, when `day` ends a shorter month, the later days of that month that clamp onto it
+    (Jan 29-31 + 1 month all land on Feb 28)."""
+    start = add_months(day, -months)
+    candidates = [start + timedelta(days=n) for n in range(4)]
+    return [candidate for candidate in candidates if add_months(candidate, months) == day]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+"""Periods, month arithmetic for expiry, and an order's state at a period's edges."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from partnerpoints.logic.statements import Period, add_months, dormancy_days, end_of_day
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2024, 8, 31), 6, date(2025, 2, 28)),
+        (date(2024, 2, 29), 24, date(2026, 2, 28)),
+        (date(2024, 11, 22), 24, date(2026, 11, 22)),
+        (date(2026, 3, 31), -1, date(2026, 2, 28)),
+    ],
+)
+def test_months_are_added_as_calendars_do(day: date, months: int, expected: date) -> None:
+    assert add_months(day, months) == expected
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)), st.integers(1, 120))
+def test_every_day_expires_on_exactly_one_later_day(last_activity: date, months: int) -> None:
+    """The night that expires a member's points finds the day of their last activity among its
+    dormancy days, and no other night does: nothing expires twice or never."""
+    expiry_day = add_months(last_activity, months)
+    assert last_activity in dormancy_days(expiry_day, months)
+    for other in (expiry_day - timedelta(days=1), expiry_day + timedelta(days=1)):
+        assert last_activity not in dormancy_days(other, months)
+
+
+def test_a_period_is_a_day_or_a_month_and_says_what_is_wrong() -> None:
+    day = Period.parse("2026-11-22")
+    assert (day.first, day.last, day.is_day) == (date(2026, 11, 22), date(2026, 11, 22), True)
+    assert (day.start, day.end) == (datetime(2026, 11, 22, tzinfo=UTC), end_of_day(date(2026, 11, 22)))
+    month = Period.parse("2026-02")
+    assert (month.first, month.last, len(month.days())) == (date(2026, 2, 1), date(2026, 2, 28), 28)
+    for bad in ("2026-13", "2026-11-31", "yesterday", "2026-1"):
+        with pytest.raises(ValueError, match=r".+"):
+            Period.parse(bad)
