@@ -286,39 +286,89 @@ def test_a_shard_that_fails_once_is_retried_and_the_manifest_completes(
     assert manifest["members"] == 2
 
 
+def _alarm_count(capsys: pytest.CaptureFixture[str]) -> int:
+    """What the StatementMismatches metric adds up to over the EMF blobs the function printed."""
+    return sum(
+        value
+        for blob in map(json.loads, filter(None, capsys.readouterr().out.splitlines()))
+        for value in blob.get("StatementMismatches", [])
+    )
+
+
+def _close_and_drain(stack: LocalStack, day: date) -> dict[str, bytes]:
+    statements_of(stack).close(day)
+    assert drain_shard_queue(stack) == []
+    return bucket_objects(stack)
+
+
+MAIN_MISMATCH = {
+    "member_id": MEMBER,
+    "account": "main",
+    "stored": {"available": 47, "pending": 0, "lifetime": 0},
+    "entries_sum": {"available": 40, "pending": 0, "lifetime": 0},
+    "statement_closing": {"available": 40, "pending": 0, "lifetime": 0},
+    "entries_after_period": 0,
+}
+
+
+# Days pinned, not today's: a month's last day also runs the month's roll-up (found on a 30 November).
+@pytest.mark.parametrize("day", [date(2026, 11, 18), date(2026, 11, 30), date(2024, 2, 29)])
 def test_a_corrupted_balance_is_listed_as_a_mismatch_and_left_as_it_is(
     moto_stack: LocalStack,
     ledger: Ledger,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    day: date,
 ) -> None:
     monkeypatch.setattr(nightly, "RECONCILE_PAUSE_SECONDS", 0.0)  # it re-reads, then reports
-    now = datetime.now(UTC)
-    _post(ledger, now, "adj-a", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 40)
-    _post(ledger, now, "adj-b", "m-2002", Account.MAIN, EntryKind.ADJUSTMENT, 25)
+    at = end_of_day(day) - timedelta(hours=3)
+    _post(ledger, at, "adj-a", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 40)
+    _post(ledger, at, "adj-b", "m-2002", Account.MAIN, EntryKind.ADJUSTMENT, 25)
     bind_tables(_settings(moto_stack))
     AccountBalanceItem(MEMBER, "main").update(actions=[AccountBalanceItem.available.add(7)])
-    statements_of(moto_stack).close(now.date())
-    drain_shard_queue(moto_stack)
-    manifest = object_json(bucket_objects(moto_stack), f"statements/{now.date().isoformat()}/manifest.json")
+    capsys.readouterr()
+    objects = _close_and_drain(moto_stack, day)
+    manifest = object_json(objects, f"statements/{day.isoformat()}/manifest.json")
     assert manifest["reconciliation"]["clean"] is False
-    assert manifest["reconciliation"]["mismatches"] == [
-        {
-            "member_id": MEMBER,
-            "account": "main",
-            "stored": {"available": 47, "pending": 0, "lifetime": 0},
-            "entries_sum": {"available": 40, "pending": 0, "lifetime": 0},
-            "statement_closing": {"available": 40, "pending": 0, "lifetime": 0},
-            "entries_after_period": 0,
-        }
-    ]
+    assert manifest["reconciliation"]["mismatches"] == [MAIN_MISMATCH]
+    month_end = (day + timedelta(days=1)).day == 1
+    month_key = f"statements/{day.isoformat()[:7]}/manifest.json"
+    assert (month_key in objects) is month_end
+    if month_end:  # listed by both statements, alarmed once
+        assert object_json(objects, month_key)["reconciliation"]["mismatches"] == [MAIN_MISMATCH]
     assert ledger.balances(MEMBER)[Account.MAIN].available == 47  # reported, never corrected
-    counted = [
-        value
-        for blob in map(json.loads, filter(None, capsys.readouterr().out.splitlines()))
-        for value in blob.get("StatementMismatches", [])
-    ]
-    assert sum(counted) == 1  # the metric finance alarms on
+    assert _alarm_count(capsys) == 1  # the metric finance alarms on: one broken account, one alarm
+
+
+def test_a_mismatch_only_the_month_can_see_is_alarmed_by_the_month(
+    moto_stack: LocalStack,
+    ledger: Ledger,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An account that moved earlier in the month is not in its last day's run: the roll-up finds it."""
+    monkeypatch.setattr(nightly, "RECONCILE_PAUSE_SECONDS", 0.0)
+    last = date(2026, 12, 31)
+    _post(
+        ledger, datetime(2026, 12, 3, 10, tzinfo=UTC), "adj-a", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 40
+    )
+    _post(
+        ledger,
+        end_of_day(last) - timedelta(hours=1),
+        "adj-b",
+        "m-2002",
+        Account.MAIN,
+        EntryKind.ADJUSTMENT,
+        25,
+    )
+    bind_tables(_settings(moto_stack))
+    AccountBalanceItem(MEMBER, "main").update(actions=[AccountBalanceItem.available.add(7)])
+    capsys.readouterr()
+    objects = _close_and_drain(moto_stack, last)
+    assert object_json(objects, "statements/2026-12-31/manifest.json")["reconciliation"]["clean"] is True
+    month = object_json(objects, "statements/2026-12/manifest.json")
+    assert month["reconciliation"]["mismatches"] == [MAIN_MISMATCH]
+    assert _alarm_count(capsys) == 1
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,9 @@ class ShardOutcome:
     members: int
     partners: int
     mismatches: list[dict[str, Any]]
+    # The mismatches this run is the first to see tonight (what the StatementMismatches alarm counts):
+    # a month's roll-up re-checks the accounts its last day's run checked, and reports those once.
+    first_seen: int
     manifest_written: bool
 
 
@@ -157,6 +160,7 @@ class NightlyStatements:
         with timer.step("partner_statements"):
             partners = self._partner_statements(period, shard)
         mismatches = [mismatch for summary in summaries for mismatch in summary["mismatches"]]
+        first_seen = sum(summary["first_seen"] for summary in summaries)
         for mismatch in mismatches:
             logger.error("statement does not reconcile with the ledger", period=period.label, **mismatch)
         totals: Counter[str] = Counter()
@@ -180,7 +184,13 @@ class NightlyStatements:
         }
         self._files.put_record(f"{prefix(period)}shards/{shard:02d}.json", record)
         return ShardOutcome(
-            period.label, shard, len(members), partners, mismatches, self._write_manifest_if_done(period)
+            period.label,
+            shard,
+            len(members),
+            partners,
+            mismatches,
+            first_seen,
+            self._write_manifest_if_done(period),
         )
 
     def _active_members(self, period: Period, shard: int) -> list[str]:
@@ -227,6 +237,10 @@ class NightlyStatements:
     def _member_statement(self, member_id: str, period: Period) -> dict[str, Any]:
         accounts, mismatches = self._reconciled_accounts(member_id, period)
         touched = [account for account in accounts if account.entries]
+        # The day's run checks exactly the accounts that moved on the day it closes.
+        checked_tonight = {
+            str(account.account) for account in touched if not period.is_day and account.moved_on(period.last)
+        }
         main = next(account for account in accounts if account.account is Account.MAIN)
         tier = self._accrual_at(period.end).tier_at(member_id, period.end).name
         previous = (
@@ -252,6 +266,7 @@ class NightlyStatements:
             "closing": {str(account.account): figures(account.closing) for account in touched},
             "tier_changed": tier != previous,
             "mismatches": mismatches,
+            "first_seen": sum(1 for mismatch in mismatches if mismatch["account"] not in checked_tonight),
         }
 
     def _reconciled_accounts(

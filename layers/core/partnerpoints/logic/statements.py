@@ -146,6 +146,9 @@ class AccountPeriod:
             entries_sum=fold_entries(member_id, account, ordered),
         )
 
+    def moved_on(self, day: date) -> bool:
+        return any(entry.posted_at.date() == day for entry in self.entries)
+
     def reconciles_with(self, stored: Balance) -> bool:
         """Invariant 1: the stored balance is the sum of all the account's entries."""
         return figures(stored) == figures(self.entries_sum)
