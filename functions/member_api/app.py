@@ -12,13 +12,15 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress
+from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress, StorageUnavailable
 from partnerpoints.http_api import create_http_app, json_response, member_link_url, require_member_access
-from partnerpoints.logic.member_accounts import SPEND_IDEMPOTENCY, get_idempotent_spend, get_member_accounts
+from partnerpoints.logic.member_accounts import SPEND_DEADLINE, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.members import IdempotencyKey, SpendRequest
@@ -69,8 +71,12 @@ def spend(
         raise IdempotencyKeyReused(
             "this Idempotency-Key was used for a different spend; use a new key for a new spend"
         ) from error
-    except IdempotencyAlreadyInProgressError as error:
+    except (IdempotencyAlreadyInProgressError, IdempotencyInconsistentStateError) as error:
+        # Inconsistent: the key's record kept changing under Powertools' own retries (another request
+        # with this key finished or failed meanwhile); the next retry reads where it settled.
         raise RequestInProgress("a spend with this Idempotency-Key is in progress; retry shortly") from error
+    except IdempotencyPersistenceLayerError as error:
+        raise StorageUnavailable("spends cannot be recorded right now; retry shortly") from error
     return json_response(201, receipt)
 
 
@@ -86,5 +92,5 @@ def get_member_link(member_id: MemberId, link_id: LinkId) -> dict[str, Any]:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    SPEND_IDEMPOTENCY.register_lambda_context(context)
-    return app.resolve(event, context)
+    with SPEND_DEADLINE.invocation(context):
+        return app.resolve(event, context)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,44 @@ def test_operator_adjustments_move_points_once(app_stack: ServedStack) -> None:
         "GET", f"{app_stack.http_url}/members/{member}/balance", headers=member_token(member)
     ).json()
     assert balances["accounts"]["main"]["available"] == 700
+
+
+def test_concurrent_retries_of_one_spend_key_answer_the_first_receipt_or_409(app_stack: ServedStack) -> None:
+    """Twenty clients retrying one Idempotency-Key at once, each until it has an answer, as an app does:
+    every answer is the first receipt (201) or 409 request_in_progress, never a 5xx; points move once."""
+    member = new_member()
+    assert adjust(app_stack, member, 100)[0] == 201
+    partner = {
+        **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
+        "partner_id": f"shop-{uuid.uuid4().hex[:8]}",
+    }
+    assert call("POST", f"{app_stack.http_url}/admin/partners", partner, sign_with=OPERATOR).status == 201
+    url = f"{app_stack.http_url}/members/{member}/spend"
+    headers = {**member_token(member), "idempotency-key": f"k-{uuid.uuid4().hex}"}
+    body = {"partner_id": partner["partner_id"], "points": 30, "reference": "basket 1"}
+
+    def client(_: int) -> list[tuple[int, str]]:
+        seen = []
+        for _attempt in range(200):  # bounded: the first spend takes moments
+            answer = call("POST", url, body, headers=headers)
+            payload = answer.json()
+            seen.append((answer.status, payload.get("entry_id") or payload["error"]["code"]))
+            if answer.status != 409:
+                break
+            time.sleep(0.05)
+        return seen
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = [answer for seen in pool.map(client, range(20)) for answer in seen]
+    assert {status for status, _ in answers} <= {201, 409}
+    assert {what for status, what in answers if status == 409} <= {"request_in_progress"}
+    receipts = [what for status, what in answers if status == 201]
+    assert len(receipts) == 20  # every client ended with the receipt
+    assert set(receipts) == {f"spend#{member}#{headers['idempotency-key']}"}
+    balance = call(
+        "GET", f"{app_stack.http_url}/members/{member}/balance", headers=member_token(member)
+    ).json()
+    assert balance["accounts"]["main"]["available"] == 70
 
 
 def test_invalid_adjustments_are_422_and_write_nothing(app_stack: ServedStack) -> None:

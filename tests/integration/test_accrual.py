@@ -7,6 +7,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from aws_lambda_powertools.utilities.idempotency.base import IdempotencyHandler
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyInconsistentStateError,
+    IdempotencyPersistenceLayerError,
+)
+
 from partnerpoints.logic.accrual import get_accrual
 from partnerpoints.logic.ledger import get_ledger
 from partnerpoints.models.ledger import Account
@@ -150,6 +157,40 @@ def test_spends_need_a_key_post_once_and_never_overdraw(moto_stack: LocalStack) 
     status, activity = member_call(moto_stack, member_event("get-activity.json"))
     assert status == 200
     assert [entry["kind"] for entry in activity["entries"]] == ["spend_refund", "spend", "adjustment"]
+
+
+@pytest.mark.parametrize(
+    ("raised", "status", "code"),
+    [
+        # the key's record kept changing under Powertools' own retries: the next retry reads it settled
+        (IdempotencyInconsistentStateError("moved"), 409, "request_in_progress"),
+        (
+            IdempotencyPersistenceLayerError("the idempotency table did not answer", None),
+            503,
+            "service_unavailable",
+        ),
+    ],
+)
+def test_a_spend_whose_key_record_moves_or_cannot_be_read_is_retryable_never_a_500(
+    moto_stack: LocalStack,
+    monkeypatch: pytest.MonkeyPatch,
+    raised: Exception,
+    status: int,
+    code: str,
+) -> None:
+    create_shop(moto_stack)
+
+    def handle(self: IdempotencyHandler, is_replay: bool = False) -> Any:
+        raise raised
+
+    monkeypatch.setattr(IdempotencyHandler, "handle", handle)
+    body = {"partner_id": "shop-a", "points": 5, "account": "main", "reference": "voucher V-2"}
+    response = invoke(moto_stack, "MemberApiFunction", member_event("post-spend.json", body=body))
+    answer = json.loads(response["body"])
+    assert (response["statusCode"], answer["error"]["code"]) == (status, code)
+    assert answer["error"]["message"].endswith("retry shortly")
+    assert response["headers"].get("Retry-After") == ("1" if status == 503 else None)
+    assert main_balance() == (0, 0)
 
 
 def test_a_member_acts_only_on_their_own_id_unless_admin(moto_stack: LocalStack) -> None:

@@ -28,6 +28,7 @@ from partnerpoints.exceptions import (
     PromoCodeUnavailable,
     PromoPointsRestricted,
     RequestInProgress,
+    StorageUnavailable,
     TooManyFailedAttempts,
     Unauthenticated,
 )
@@ -55,6 +56,7 @@ STATUS_BY_EXCEPTION: dict[type[PartnerPointsError], int] = {
     PromoCodeOutsideWindow: 422,
     TooManyFailedAttempts: 429,
     PromoPointsRestricted: 409,
+    StorageUnavailable: 503,
 }
 RETRY_AFTER_SECONDS = "1"
 

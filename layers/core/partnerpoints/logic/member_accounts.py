@@ -3,10 +3,12 @@ at a partner, and an operator giving a spend back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 from aws_lambda_powertools.utilities.idempotency import (
@@ -49,12 +51,52 @@ from partnerpoints.models.members import (
 from partnerpoints.observability import logger
 from partnerpoints.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 SPEND_KEY_RETENTION_SECONDS = 24 * 3600  # an app retries a spend for minutes, not days
-# The handler registers each invocation's Lambda context on it (the in-progress record's expiry).
+SPEND_LOCK_SECONDS_OUTSIDE_LAMBDA = 30  # the longest an HTTP API request may wait for its answer
+
+
+class SpendDeadline:
+    """When a spend's in-progress lock expires: Powertools reads `get_remaining_time_in_millis()` of the
+    context registered on the (process-wide) IdempotencyConfig.
+
+    Registering each invocation's Lambda context there leaves it behind when the invocation ends; a
+    later call in the same process (another thread, a tool, a test) then dates its lock by an invocation
+    that is over: 0 ms left, a lock born expired. A concurrent retry of the same key then either takes
+    the lock over and runs the spend again (the ledger's entry id keeps the points single) or, finding an
+    in-progress record past its expiry, fails with IdempotencyInconsistentStateError. This deadline
+    reads the invocation of the calling context only, and outside one allows what a request may last.
+    """
+
+    def __init__(self, outside_invocation_seconds: int) -> None:
+        self._outside_ms = outside_invocation_seconds * 1000
+        self._invocation: ContextVar[LambdaContext | None] = ContextVar("spend_invocation", default=None)
+
+    @contextmanager
+    def invocation(self, context: LambdaContext) -> Iterator[None]:
+        token = self._invocation.set(context)
+        try:
+            yield
+        finally:
+            self._invocation.reset(token)
+
+    def get_remaining_time_in_millis(self) -> int:
+        context = self._invocation.get()
+        if context is None:
+            return self._outside_ms
+        remaining: int = context.get_remaining_time_in_millis()
+        return remaining
+
+
+SPEND_DEADLINE = SpendDeadline(SPEND_LOCK_SECONDS_OUTSIDE_LAMBDA)
 SPEND_IDEMPOTENCY = IdempotencyConfig(
     event_key_jmespath='["member_id", "idempotency_key"]',
     payload_validation_jmespath="request",
     expires_after_seconds=SPEND_KEY_RETENTION_SECONDS,
+    # Read for the remaining time only (the handler enters SPEND_DEADLINE.invocation for each request).
+    lambda_context=cast("LambdaContext", SPEND_DEADLINE),
 )
 
 
