@@ -10,11 +10,12 @@ SAM_INSTALLED := $(SAM_VENV)/.installed
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help bootstrap demo serve test pytest lint typecheck template-check unit integration e2e bench build clean
+.PHONY: help bootstrap demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build clean
 
 help:
 	@echo "make demo               run the main job on the embedded local stack"
-	@echo "make test               lint, type-check, check the template, run every test with coverage"
+	@echo "make test               lint, type-check, check the template, run every test with coverage,"
+	@echo "                        then the date-sensitive ones again at awkward dates (make calendar)"
 	@echo "make serve              the whole template on this machine (ARGS=--dynamodb-local for DynamoDB Local)"
 	@echo "make invoke-FUNCTION    run a function with each of its events/FUNCTION/*.json (EVENT=file for one)"
 	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
@@ -73,10 +74,22 @@ template-check: $(INSTALLED)
 	$(BIN)/partnerpoints translate $(TRANSLATED)
 	$(BIN)/cfn-lint $(TRANSLATED)
 
-test: lint typecheck template-check pytest
+test: lint typecheck template-check pytest calendar
 
 pytest: bootstrap
 	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider
+
+# The date-sensitive tests (marker `calendar`) again with the clock moved to awkward moments, each in a
+# local time zone that disagrees about the date or changes its clocks (MOMENT@ZONE): a month's and a
+# year's last day (already 1 January in Tokyo), 29 February (still the 28th in Los Angeles), and the
+# minutes around the European and American daylight-saving changes.
+CALENDAR_MOMENTS := 2026-12-31T22:30:00+00:00@Asia/Tokyo 2028-02-29T03:00:00+00:00@America/Los_Angeles \
+	2027-03-28T00:59:50+00:00@Europe/Berlin 2026-11-01T05:59:50+00:00@America/New_York
+calendar: bootstrap
+	@for moment in $(CALENDAR_MOMENTS); do \
+	  echo "== date-sensitive tests at $$moment"; \
+	  $(BIN)/pytest -m calendar --no-cov -p no:cacheprovider -q --calendar-date=$$moment || exit 1; \
+	done
 
 unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit

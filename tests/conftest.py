@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
+import time_machine
 
 # Before any AWS client exists: fake credentials, a region, and no X-Ray daemon to talk to.
 os.environ.update(
@@ -39,6 +42,37 @@ from partnerpoints.logic.postbacks import get_postback_desk
 from partnerpoints.settings import Settings, get_settings
 from partnerpoints_infra.dynamodb_local import dynamodb_local
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--calendar-date",
+        metavar="ISO-MOMENT[@TZ]",
+        help="run the tests marked `calendar` with the clock moved to this moment (it keeps ticking), "
+        "in time zone TZ (the process's local zone) when given: `make calendar` passes each awkward date",
+    )
+
+
+@pytest.fixture(autouse=True)
+def calendar_date(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The date-sensitive tests at the moment --calendar-date names, as if the machine's clock said so:
+    datetime.now, time.time and date.today all move (time-machine), for the test and its fixtures."""
+    moment = request.config.getoption("--calendar-date")
+    if moment is None or request.node.get_closest_marker("calendar") is None:
+        yield
+        return
+    at, _, zone = moment.partition("@")
+    saved_zone = os.environ.get("TZ")
+    os.environ["TZ"] = zone or saved_zone or "UTC"
+    time.tzset()
+    try:
+        with time_machine.travel(datetime.fromisoformat(at), tick=True):
+            yield
+    finally:
+        del os.environ["TZ"]
+        if saved_zone is not None:
+            os.environ["TZ"] = saved_zone
+        time.tzset()
 
 
 def forget_deployment() -> None:

@@ -70,6 +70,7 @@ def test_a_poison_record_fails_alone_and_the_others_commit(moto_stack: LocalStac
     assert main_balance() == (10, 0)
 
 
+@pytest.mark.calendar
 def test_an_order_earns_pending_then_available_and_a_refund_reverses_its_share(
     moto_stack: LocalStack,
 ) -> None:

@@ -136,6 +136,7 @@ def promo_available(member: str) -> int:
     return get_ledger().balances(member)[Account.PROMO].available
 
 
+@pytest.mark.calendar
 def test_the_campaign_window_holds_to_the_instant(moto_stack: LocalStack) -> None:
     settings = settings_for(moto_stack)
     start = datetime(2026, 12, 1, tzinfo=UTC)
