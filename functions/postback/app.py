@@ -26,8 +26,10 @@ def _answer(partner_id: str, receipt: Receipt) -> Response[dict[str, Any]]:
         metrics.add_metric(name="DuplicatePostbacks", unit=MetricUnit.Count, value=1)
     elif answer.version == 1:
         metrics.add_metric(name="OrdersCreated", unit=MetricUnit.Count, value=1)
-        if not answer.attributed:
+        if not answer.referred:  # the operator's unattributed queue
             metrics.add_metric(name="UnattributedOrders", unit=MetricUnit.Count, value=1)
+        elif not answer.earns_points:
+            metrics.add_metric(name="AnonymousOrders", unit=MetricUnit.Count, value=1)
         if answer.in_review:
             metrics.add_metric(name="OrdersInReview", unit=MetricUnit.Count, value=1)
     else:

@@ -216,7 +216,7 @@ class Scenario:
                 + (
                     f" {body_['member_id']}"
                     if body_.get("member_id")
-                    else f" unattributed ({body_['reason']})"
+                    else f" {'' if body_['referred'] else 'not '}referred, no points ({body_['reason']})"
                 )
                 + (" in review" if body_["in_review"] else "")
                 + (" duplicate" if body_["duplicate"] else "")
@@ -257,7 +257,8 @@ class Scenario:
         self.show(
             "GET order B-2001 with the token, no click id",
             answer,
-            f"attributed {answer.json()['attributed']}",
+            f"referred {answer.json()['referred']}, earns points {answer.json()['earns_points']}"
+            f" ({answer.json()['reason']})",
         )
         answer = call("GET", f"{self.base}/admin/orders?status=review", sign_with=OPERATOR)
         waiting = [f"{o['order_id']} ({', '.join(o['review']['reasons'])})" for o in answer.json()["orders"]]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.order_store import plain
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.settings import Settings
 from partnerpoints_infra.provision import LocalStack
@@ -45,6 +46,7 @@ def nothing_written(stack: LocalStack) -> bool:
     return not stored_orders(stack) and not stored_deliveries(stack)
 
 
+@pytest.mark.calendar
 def test_an_attributed_order_moves_through_its_states_and_every_retry_is_a_no_op(shop: Shop) -> None:
     first = signed_event(order_body(click_id=shop.click_id))
     assert deliver(shop.stack, first) == (
@@ -52,6 +54,8 @@ def test_an_attributed_order_moves_through_its_states_and_every_retry_is_a_no_op
         {
             "order_id": "A-1001",
             "status": "pending",
+            "referred": True,
+            "earns_points": True,
             "attributed": True,
             "member_id": MEMBER,
             "reason": None,
@@ -387,29 +391,104 @@ def _seed_click(stack: LocalStack, click_id: str, **fields: Any) -> None:
     ClickItem(click_id, **values).save()
 
 
+@pytest.mark.calendar
 @pytest.mark.parametrize(
     ("click_fields", "reason"),
     [
         (None, "unknown_click"),
         ({"partner_id": "shop-b"}, "click_of_another_partner"),
         ({"bot": True}, "bot_click"),
-        ({"member_id": None}, "click_without_member"),
+        ({"blocked": True}, "blocked_click"),
         # Offsets from the time the test runs (not from collection: a slow run must not move them).
         ({"clicked_at": timedelta(days=-31)}, "outside_attribution_window"),
-        ({"clicked_at": timedelta(minutes=4)}, "order_before_click"),
+        # More than the 5 minutes a partner's clock may be off ours.
+        ({"clicked_at": timedelta(minutes=6)}, "order_before_click"),
     ],
 )
-def test_orders_that_cannot_be_attributed_are_kept_unattributed(
+def test_orders_the_network_did_not_refer_are_kept_unattributed_and_owe_nothing(
     shop: Shop, click_fields: dict[str, Any] | None, reason: str
 ) -> None:
     click_id = "01KASEEDEDC1ICK0000000000A".replace("I", "1").replace("L", "1")
     if click_fields is not None:
         _seed_click(shop.stack, click_id, **click_fields)
     status, answer = deliver(shop.stack, signed_event(order_body(click_id=click_id)))
-    assert (status, answer["attributed"], answer["reason"], answer["member_id"]) == (202, False, reason, None)
+    assert (status, answer["referred"], answer["earns_points"], answer["attributed"]) == (
+        202,
+        False,
+        False,
+        False,
+    )
+    assert (answer["reason"], answer["member_id"]) == (reason, None)
     [order] = stored_orders(shop.stack)
-    assert (order.attention, order.counts) == ("unattributed", False)
+    assert (order.attention, order.counts, int(order.commission_minor)) == ("unattributed", False, 0)
     assert order.member_id is None
+
+
+@pytest.mark.calendar
+def test_an_order_on_an_anonymous_click_is_referred_owes_commission_and_earns_no_points(shop: Shop) -> None:
+    click_id = "01KASEEDEDANANYM0VSC1ICK0A".replace("I", "1").replace("L", "1").replace("O", "0")
+    _seed_click(shop.stack, click_id, member_id=None, clicked_at=timedelta(hours=-2))
+    status, answer = deliver(shop.stack, signed_event(order_body(click_id=click_id)))
+    assert (status, answer["referred"], answer["earns_points"]) == (202, True, False)
+    assert (answer["reason"], answer["member_id"], answer["in_review"]) == (
+        "click_without_member",
+        None,
+        False,
+    )
+    [order] = stored_orders(shop.stack)
+    # Nothing for the operator to decide: an ordinary sale, commissioned (8 % and 4 %: 4.40 EUR).
+    assert order.attention is None
+    assert (order.counts, int(order.commission_minor)) == (False, 440)
+
+
+@pytest.mark.calendar
+@pytest.mark.parametrize(
+    ("clicked_after", "stamp"),
+    [
+        (timedelta(seconds=3), lambda at: at.isoformat(timespec="seconds")),
+        (timedelta(minutes=5), lambda at: at.isoformat(timespec="seconds")),
+        (timedelta(seconds=40), lambda at: at.strftime("%Y-%m-%dT%H:%MZ")),  # the click's own minute
+    ],
+    ids=["3 s before, to the second", "5 min before, to the second", "the click's minute"],
+)
+def test_an_order_stamped_a_little_before_its_click_is_the_clicks(
+    shop: Shop, clicked_after: timedelta, stamp: Callable[[datetime], str]
+) -> None:
+    """A partner whose clock runs behind ours: the order belongs to the click and is placed at it."""
+    placed = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
+    click_id = "01KASEEDEDSKEWEDC1ICK0000A".replace("I", "1").replace("L", "1")
+    _seed_click(shop.stack, click_id, clicked_at=placed + clicked_after)
+    body = order_body(click_id=click_id, occurred_at=stamp(placed))
+    status, answer = deliver(shop.stack, signed_event(body))
+    assert (status, answer["referred"], answer["earns_points"], answer["member_id"]) == (
+        202,
+        True,
+        True,
+        "m-2002",
+    )
+    [order] = stored_orders(shop.stack)
+    attribution = plain(order.attribution)
+    assert attribution["attributed_at"] == attribution["clicked_at"]
+
+
+@pytest.mark.calendar
+def test_the_get_form_may_carry_a_date_alone(shop: Shop) -> None:
+    """A platform whose macro gives the order's date only: the click's own day is the click's."""
+    query = {
+        **sample("get-order-pending-with-token.json")["queryStringParameters"],
+        "click_id": shop.click_id,
+        "occurred_at": datetime.now(UTC).date().isoformat(),
+    }
+    status, answer = deliver(shop.stack, token_event(query))
+    assert (status, answer["attributed"], answer["member_id"]) == (202, True, MEMBER)
+    tomorrow_somewhere = (datetime.now(UTC) + timedelta(hours=14)).date().isoformat()
+    status, answer = deliver(
+        shop.stack, token_event({**query, "order_id": "D-2", "occurred_at": tomorrow_somewhere})
+    )
+    assert (status, answer["attributed"]) == (202, True)
+    beyond = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    status, refused = deliver(shop.stack, token_event({**query, "order_id": "D-3", "occurred_at": beyond}))
+    assert (status, refused["error"]["details"][0]["path"]) == (422, "body.occurred_at")
 
 
 def test_an_order_without_a_click_id_is_unattributed(shop: Shop) -> None:
@@ -476,9 +555,11 @@ def test_an_unattributed_order_can_be_credited_to_a_member_by_the_operator(shop:
         shop.stack, "POST", path, {"decision": "approve", "note": "receipt sent", "member_id": "m-3003"}
     )
     assert (status, credited["counts"], credited["attribution"]["member_id"]) == (200, True, "m-3003")
+    assert credited["attribution"]["referred"] is True  # the operator's word makes it the network's sale
     [order] = stored_orders(shop.stack)
     assert order.member_id == "m-3003"
     assert order.attention is None
+    assert int(order.commission_minor) == 440
     assert _admin(shop.stack, "GET", "/admin/orders/shop-a/NOPE")[0] == 404
 
 

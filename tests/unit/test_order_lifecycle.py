@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from partnerpoints.exceptions import OrderConflict
 from partnerpoints.logic import order_lifecycle
 from partnerpoints.logic.order_lifecycle import Verdict
-from partnerpoints.models.orders import ClickFacts, Line, Order, OrderChange, OrderStatus
+from partnerpoints.models.orders import ClickFacts, Line, Order, OrderChange, OrderStatus, StampPrecision
 from partnerpoints.models.partners import Partner
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -34,6 +34,8 @@ ATTRIBUTED = order_lifecycle.attribute(
     "01KAPXV0Z8RANDM0000000000A",
     ClickFacts("01KAPXV0Z8RANDM0000000000A", "shop-a", "home", "m-1", False, START - timedelta(hours=1)),
     START,
+    StampPrecision.SECOND,
+    tolerance=timedelta(minutes=5),
 )
 
 

@@ -32,6 +32,7 @@ _TABLE_VARIABLES = {
 }
 DEFAULT_MAX_ORDERS_PER_HOUR = 5
 DEFAULT_EXPIRY_MONTHS = 24
+DEFAULT_CLOCK_TOLERANCE_SECONDS = 300  # as far as a postback's signature timestamp may be off
 
 
 class SettingsError(ValueError):
@@ -72,6 +73,9 @@ class Settings:
     statements_bucket_name: str | None = None
     statement_tasks_queue_url: str | None = None
     expiry_months: int = DEFAULT_EXPIRY_MONTHS
+    # Only the postback function: how far a partner's clock may be off ours. An order stamped up to this
+    # much before its click is that click's; a stamp further ahead of ours than this is refused.
+    clock_tolerance_seconds: int = DEFAULT_CLOCK_TOLERANCE_SECONDS
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
     dynamodb_endpoint_url: str | None = None
 
@@ -85,6 +89,10 @@ class Settings:
             problems.append("max_orders_per_hour: MAX_ORDERS_PER_HOUR must be a positive integer")
         if not 1 <= self.expiry_months <= 120:
             problems.append("expiry_months: EXPIRY_MONTHS must be a whole number of months from 1 to 120")
+        if not 0 <= self.clock_tolerance_seconds <= 3600:
+            problems.append(
+                "clock_tolerance_seconds: CLOCK_TOLERANCE_SECONDS must be whole seconds from 0 to 3600"
+            )
         if problems:
             raise SettingsError("invalid settings: " + "; ".join(problems))
 
@@ -94,6 +102,7 @@ class Settings:
         tables = {setting: env.get(variable, "") for setting, variable in _TABLE_VARIABLES.items()}
         per_hour = env.get("MAX_ORDERS_PER_HOUR") or str(DEFAULT_MAX_ORDERS_PER_HOUR)
         expiry_months = env.get("EXPIRY_MONTHS") or str(DEFAULT_EXPIRY_MONTHS)
+        tolerance = env.get("CLOCK_TOLERANCE_SECONDS") or str(DEFAULT_CLOCK_TOLERANCE_SECONDS)
         return cls(
             max_orders_per_hour=int(per_hour) if per_hour.isdigit() else 0,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "",
@@ -103,6 +112,7 @@ class Settings:
             statements_bucket_name=env.get("STATEMENTS_BUCKET_NAME") or None,
             statement_tasks_queue_url=env.get("STATEMENT_TASKS_QUEUE_URL") or None,
             expiry_months=int(expiry_months) if expiry_months.isdigit() else 0,
+            clock_tolerance_seconds=int(tolerance) if tolerance.isdigit() else -1,
             dynamodb_endpoint_url=env.get("DYNAMODB_ENDPOINT_URL") or None,
             **tables,
         )

@@ -155,6 +155,7 @@ class OrderStore:
             member_id=item.member_id,
             bot=bool(item.bot),
             clicked_at=item.clicked_at,
+            blocked=bool(item.blocked),
         )
 
     def count_member_orders(self, member_id: str, since: datetime, until: datetime) -> int:

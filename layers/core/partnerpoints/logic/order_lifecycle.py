@@ -30,7 +30,9 @@ from partnerpoints.models.orders import (
     Review,
     ReviewDecision,
     ReviewRequest,
+    StampPrecision,
     Transition,
+    stamp_span,
     to_minor_units,
 )
 from partnerpoints.models.partners import Partner
@@ -46,13 +48,17 @@ class Verdict(StrEnum):
 
 
 class UnattributedReason(StrEnum):
+    """Why an order earns no points. All but ANONYMOUS_CLICK also say why it is not referred (no
+    commission); an order on an anonymous click is referred."""
+
     NO_CLICK_ID = "no_click_id"
     UNKNOWN_CLICK = "unknown_click"
     CLICK_OF_ANOTHER_PARTNER = "click_of_another_partner"
     BOT_CLICK = "bot_click"
-    ANONYMOUS_CLICK = "click_without_member"
+    BLOCKED_CLICK = "blocked_click"
     ORDER_BEFORE_CLICK = "order_before_click"
     OUTSIDE_WINDOW = "outside_attribution_window"
+    ANONYMOUS_CLICK = "click_without_member"
 
 
 class ReviewReason(StrEnum):
@@ -162,30 +168,46 @@ def commission_reversed_minor(commission: int, amount_minor: int, refunded_minor
 
 
 def attribute(  # noqa: PLR0911 -- one guard clause per rule, in the order they are documented
-    partner: Partner, click_id: str | None, click: ClickFacts | None, occurred_at: datetime
+    partner: Partner,
+    click_id: str | None,
+    click: ClickFacts | None,
+    stamp: datetime,
+    precision: StampPrecision,
+    *,
+    tolerance: timedelta,
 ) -> Attribution:
-    """Whose order it is: the click must be this partner's, human, a member's, and the order inside the
-    partner's attribution window after it."""
+    """Referred: the click is this partner's and human, and the order falls inside the partner's window
+    after it. The order may have happened anywhere in its stamp's span (a minute, a date), and clocks
+    disagree by up to `tolerance`: an order whose span reaches to within `tolerance` of the click is
+    this click's (placed, for attribution, when the click was), and one whose span starts within
+    `tolerance` after the window's end still falls in it. Earns points: referred, on a member's click."""
 
-    def unattributed(reason: str) -> Attribution:
-        return Attribution(attributed=False, reason=reason)
+    def not_referred(reason: str) -> Attribution:
+        return Attribution(attributed=False, referred=False, reason=reason)
 
     if click_id is None:
-        return unattributed(UnattributedReason.NO_CLICK_ID)
+        return not_referred(UnattributedReason.NO_CLICK_ID)
     if click is None:
-        return unattributed(UnattributedReason.UNKNOWN_CLICK)
+        return not_referred(UnattributedReason.UNKNOWN_CLICK)
     if click.partner_id != partner.partner_id:
-        return unattributed(UnattributedReason.CLICK_OF_ANOTHER_PARTNER)
+        return not_referred(UnattributedReason.CLICK_OF_ANOTHER_PARTNER)
     if click.bot:
-        return unattributed(UnattributedReason.BOT_CLICK)
-    if click.member_id is None:
-        return unattributed(UnattributedReason.ANONYMOUS_CLICK)
-    if occurred_at < click.clicked_at:
-        return unattributed(UnattributedReason.ORDER_BEFORE_CLICK)
-    if occurred_at > click.clicked_at + timedelta(days=partner.attribution_window_days):
-        return unattributed(UnattributedReason.OUTSIDE_WINDOW)
+        return not_referred(UnattributedReason.BOT_CLICK)
+    if click.blocked:
+        return not_referred(UnattributedReason.BLOCKED_CLICK)
+    earliest, latest = stamp_span(stamp, precision)
+    if latest + tolerance < click.clicked_at:
+        return not_referred(UnattributedReason.ORDER_BEFORE_CLICK)
+    if earliest - tolerance > click.clicked_at + timedelta(days=partner.attribution_window_days):
+        return not_referred(UnattributedReason.OUTSIDE_WINDOW)
     return Attribution(
-        attributed=True, member_id=click.member_id, link_id=click.link_id, clicked_at=click.clicked_at
+        attributed=click.member_id is not None,
+        referred=True,
+        reason=None if click.member_id else UnattributedReason.ANONYMOUS_CLICK,
+        member_id=click.member_id,
+        link_id=click.link_id,
+        clicked_at=click.clicked_at,
+        attributed_at=max(stamp, click.clicked_at),
     )
 
 
@@ -196,11 +218,15 @@ def review_reasons(
     member_orders_last_hour: int,
     max_orders_per_hour: int,
 ) -> list[str]:
-    """Why an attributed order should wait for the operator instead of counting (empty: it counts)."""
+    """Why an order that earns points should wait for the operator instead of counting (empty: it
+    counts)."""
     if not attribution.attributed or attribution.clicked_at is None:
         return []
     reasons = []
-    if (change.occurred_at - attribution.clicked_at).total_seconds() < partner.min_seconds_to_order:
+    # A stamp before the click (skew, a coarse stamp) says nothing about speed; the postback's arrival
+    # bounds it from above: the order was placed before its postback was sent.
+    placed = change.occurred_at if change.occurred_at >= attribution.clicked_at else change.received_at
+    if (placed - attribution.clicked_at).total_seconds() < partner.min_seconds_to_order:
         reasons.append(ReviewReason.TOO_FAST)
     if partner.review_amount is not None and change.amount_minor > to_minor_units(
         partner.review_amount, partner.currency
@@ -211,7 +237,7 @@ def review_reasons(
     return [str(reason) for reason in reasons]
 
 
-def _transition(version: int, change: OrderChange) -> Transition:
+def _transition(version: int, change: OrderChange, attribution: Attribution | None = None) -> Transition:
     return Transition(
         version=version,
         at=change.received_at,
@@ -221,11 +247,14 @@ def _transition(version: int, change: OrderChange) -> Transition:
         refunded_minor=change.refunded_minor,
         occurred_at=change.occurred_at,
         delivery_id=change.delivery_id,
+        referred=attribution.referred if attribution else None,
+        reason=attribution.reason if attribution and not attribution.referred else None,
     )
 
 
 def create(partner: Partner, change: OrderChange, attribution: Attribution, reasons: list[str]) -> Order:
-    commission = commission_minor(partner, change.amount_minor, change.items)
+    """A new order. Commission is owed, and so stored, only when the network referred the sale."""
+    commission = commission_minor(partner, change.amount_minor, change.items) if attribution.referred else 0
     return Order(
         partner_id=change.partner_id,
         order_id=change.order_id,
@@ -246,7 +275,7 @@ def create(partner: Partner, change: OrderChange, attribution: Attribution, reas
         status_at=change.occurred_at,
         created_at=change.received_at,
         updated_at=change.received_at,
-        history=[_transition(1, change)],
+        history=[_transition(1, change, attribution)],
     )
 
 
@@ -255,7 +284,9 @@ def apply(partner: Partner, order: Order, change: OrderChange) -> Order:
     restated = order.status is OrderStatus.PENDING
     amount = change.amount_minor if restated else order.amount_minor
     items = list(change.items) if restated else order.items
-    commission = commission_minor(partner, amount, tuple(items)) if restated else order.commission_minor
+    commission = order.commission_minor
+    if restated and order.attribution.referred:
+        commission = commission_minor(partner, amount, tuple(items))
     version = order.version + 1
     return order.model_copy(
         update={
@@ -273,9 +304,10 @@ def apply(partner: Partner, order: Order, change: OrderChange) -> Order:
     )
 
 
-def resolve(order: Order, request: ReviewRequest, now: datetime) -> Order | None:
+def resolve(partner: Partner, order: Order, request: ReviewRequest, now: datetime) -> Order | None:
     """The operator's decision on an order in review or unattributed; None when the same decision was
-    already taken (a repeat is harmless), OrderConflict when there is nothing to decide."""
+    already taken (a repeat is harmless), OrderConflict when there is nothing to decide. Approving an
+    unattributed order makes it referred (commission at the partner's rates) and credits the member."""
     attention = order.attention
     if attention is None:
         if order.review is not None and order.review.decision is request.decision:
@@ -284,6 +316,8 @@ def resolve(order: Order, request: ReviewRequest, now: datetime) -> Order | None
             f"order {order.order_id} is not waiting for a decision", code="not_awaiting_decision"
         )
     attribution, reasons = order.attribution, order.review.reasons if order.review else []
+    commission = order.commission_minor
+    referral: bool | None = None
     if attention is Attention.UNATTRIBUTED:
         reasons = [f"unattributed:{order.attribution.reason}"]
         if request.decision is ReviewDecision.APPROVE:
@@ -292,7 +326,11 @@ def resolve(order: Order, request: ReviewRequest, now: datetime) -> Order | None
                     "approving an unattributed order credits a member: name one",
                     [{"path": "body.member_id", "message": "required to approve an unattributed order"}],
                 )
-            attribution = Attribution(attributed=True, member_id=request.member_id, reason="manual")
+            attribution = Attribution(
+                attributed=True, referred=True, member_id=request.member_id, attributed_at=now
+            )
+            commission = commission_minor(partner, order.amount_minor, tuple(order.items))
+            referral = True
     elif request.member_id is not None:
         raise InvalidField(
             "the order is attributed already",
@@ -303,6 +341,10 @@ def resolve(order: Order, request: ReviewRequest, now: datetime) -> Order | None
         update={
             "version": version,
             "attribution": attribution,
+            "commission_minor": commission,
+            "commission_reversed_minor": commission_reversed_minor(
+                commission, order.amount_minor, order.refunded_minor
+            ),
             "review": Review(reasons=reasons, decision=request.decision, note=request.note, decided_at=now),
             "updated_at": now,
             "history": [
@@ -314,6 +356,7 @@ def resolve(order: Order, request: ReviewRequest, now: datetime) -> Order | None
                     status=order.status,
                     amount_minor=order.amount_minor,
                     refunded_minor=order.refunded_minor,
+                    referred=referral,
                 ),
             ],
         }

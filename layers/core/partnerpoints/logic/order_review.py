@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from partnerpoints.dal.order_store import OrderStore, SaveOutcome
+from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.exceptions import ConcurrentChange, OrderNotFound
 from partnerpoints.logic import order_lifecycle
 from partnerpoints.models.orders import Attention, Order, OrderPage, ReviewRequest
@@ -15,8 +16,14 @@ from partnerpoints.settings import get_settings
 
 
 class OrderReview:
-    def __init__(self, store: OrderStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        store: OrderStore,
+        partners: PartnerStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._store = store
+        self._partners = partners
         self._clock = clock
 
     def get_order(self, partner_id: str, order_id: str) -> Order:
@@ -30,7 +37,8 @@ class OrderReview:
 
     def decide(self, partner_id: str, order_id: str, request: ReviewRequest) -> Order:
         order = self.get_order(partner_id, order_id)
-        decided = order_lifecycle.resolve(order, request, self._clock())
+        partner = self._partners.get_partner(partner_id)
+        decided = order_lifecycle.resolve(partner, order, request, self._clock())
         if decided is None:
             return order  # the same decision again
         if self._store.save(decided, expected_version=order.version) is not SaveOutcome.SAVED:
@@ -47,4 +55,5 @@ class OrderReview:
 
 @cache
 def get_order_review() -> OrderReview:
-    return OrderReview(OrderStore(get_settings()))
+    settings = get_settings()
+    return OrderReview(OrderStore(settings), PartnerStore(settings))

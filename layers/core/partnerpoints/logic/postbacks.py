@@ -48,6 +48,7 @@ from partnerpoints.models.orders import (
     Receipt,
     StoredDelivery,
     decimals_of,
+    stamp_span,
     to_minor_units,
 )
 from partnerpoints.models.partners import Partner
@@ -59,7 +60,6 @@ SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 WEBHOOK_ID = re.compile(r"^[\x21-\x7e]{1,256}$")
 PARTNER_ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CLICK_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")  # a ULID, as the click function issues them
-FUTURE_TOLERANCE = timedelta(minutes=5)
 VELOCITY_WINDOW = timedelta(hours=1)
 # The GET form's fields: everything but items, which a URL macro cannot carry.
 QUERY_FIELDS = ("order_id", "click_id", "status", "amount", "currency", "refunded_amount", "occurred_at")
@@ -124,7 +124,9 @@ def verify_signature(secrets: list[str], body: bytes, headers: Mapping[str, str]
     raise _refused(failure, "invalid_signature", "headers.webhook-signature")
 
 
-def _problems(partner: Partner, postback: OrderPostback, now: datetime) -> list[dict[str, str]]:
+def _problems(
+    partner: Partner, postback: OrderPostback, now: datetime, tolerance: timedelta
+) -> list[dict[str, str]]:
     """What pydantic cannot see field by field: decimals against the currency, sums, time."""
     problems = []
     currency = postback.currency
@@ -158,8 +160,14 @@ def _problems(partner: Partner, postback: OrderPostback, now: datetime) -> list[
         problems.append({"path": "body.refunded_amount", "message": "cannot exceed amount"})
     if sum(to_minor_units(line.amount, currency) for line in postback.items) > amount:
         problems.append({"path": "body.items", "message": "the items' amounts add up to more than amount"})
-    if postback.occurred_at > now + FUTURE_TOLERANCE:
-        problems.append({"path": "body.occurred_at", "message": "more than 5 minutes in the future"})
+    earliest, _ = stamp_span(postback.occurred_at, postback.occurred_precision)
+    if earliest > now + tolerance:
+        problems.append(
+            {
+                "path": "body.occurred_at",
+                "message": f"more than {int(tolerance.total_seconds())} seconds in the future",
+            }
+        )
     return problems
 
 
@@ -167,6 +175,8 @@ def _answer(order: Order, duplicate: bool = False) -> PostbackAnswer:
     return PostbackAnswer(
         order_id=order.order_id,
         status=order.status,
+        referred=order.attribution.referred,
+        earns_points=order.attribution.earns_points,
         attributed=order.attribution.attributed,
         member_id=order.attribution.member_id,
         reason=order.attribution.reason if not order.attribution.attributed else None,
@@ -188,6 +198,7 @@ class PostbackDesk:
         self._orders = orders
         self._settings = settings
         self._clock = clock
+        self._tolerance = timedelta(seconds=settings.clock_tolerance_seconds)
 
     def receive_signed(self, delivery: SignedDelivery) -> Receipt:
         if len(delivery.body) > MAX_BODY_BYTES:
@@ -265,7 +276,7 @@ class PostbackDesk:
         signed: bool,
         now: datetime,
     ) -> OrderChange:
-        problems = _problems(partner, postback, now)
+        problems = _problems(partner, postback, now, self._tolerance)
         if problems:
             raise InvalidField("the postback has invalid fields", problems)
         currency = postback.currency
@@ -282,6 +293,7 @@ class PostbackDesk:
             amount_minor=amount,
             refunded_minor=refunded,
             occurred_at=postback.occurred_at.astimezone(UTC),
+            occurred_precision=postback.occurred_precision,
             items=tuple(
                 Line(
                     sku=line.sku,
@@ -352,7 +364,9 @@ class PostbackDesk:
     def _new_order(self, partner: Partner, change: OrderChange) -> Order:
         click_id = change.click_id
         click = self._orders.get_click(click_id) if click_id and CLICK_ID.match(click_id) else None
-        attribution = order_lifecycle.attribute(partner, click_id, click, change.occurred_at)
+        attribution = order_lifecycle.attribute(
+            partner, click_id, click, change.occurred_at, change.occurred_precision, tolerance=self._tolerance
+        )
         recent = 0
         if attribution.member_id is not None:
             recent = self._orders.count_member_orders(

@@ -6,12 +6,13 @@ units (8490); a string with more decimals than the currency has is refused, neve
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.ledger import MemberId
@@ -30,6 +31,38 @@ class OrderStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     REFUNDED = "refunded"
+
+
+class StampPrecision(StrEnum):
+    """How finely a partner's platform stamped `occurred_at`: the order happened somewhere in its span."""
+
+    SECOND = "second"  # or finer: the moment itself
+    MINUTE = "minute"  # 2026-11-30T10:15Z: some second of that minute
+    DAY = "day"  # 2026-11-30: some moment of that calendar day, in whatever zone the partner keeps
+
+
+# A day without a zone is that date somewhere on Earth: from its start at UTC+14 to its end at UTC-12.
+_SPANS = {
+    StampPrecision.SECOND: (timedelta(0), timedelta(0)),
+    StampPrecision.MINUTE: (timedelta(0), timedelta(minutes=1)),
+    StampPrecision.DAY: (timedelta(hours=-14), timedelta(days=1, hours=12)),
+}
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TO_THE_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?:Z|[+-]\d{2}:?\d{2})$", re.IGNORECASE)
+
+
+def stamp_span(stamp: datetime, precision: StampPrecision) -> tuple[datetime, datetime]:
+    """The earliest and latest moment an order stamped `stamp` at `precision` may have happened."""
+    before, after = _SPANS[precision]
+    return stamp + before, stamp + after
+
+
+def precision_of(text: str) -> StampPrecision:
+    if _DATE_ONLY.match(text):
+        return StampPrecision.DAY
+    if _TO_THE_MINUTE.match(text):
+        return StampPrecision.MINUTE
+    return StampPrecision.SECOND
 
 
 class ReviewDecision(StrEnum):
@@ -83,8 +116,26 @@ class OrderPostback(BaseModel):
     amount: MoneyAmount
     currency: Currency
     refunded_amount: MoneyAmount | None = None
+    # With a time zone, to the second or the minute, or a date alone ("2026-11-30": midnight UTC is kept
+    # as the stamp, and the order may have happened at any moment of that date anywhere).
     occurred_at: AwareDatetime
+    # Read from occurred_at's own text, never from the body.
+    occurred_precision: StampPrecision = StampPrecision.SECOND
     items: list[PostbackLine] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_precision(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = {key: value for key, value in data.items() if key != "occurred_precision"}
+        text = data.get("occurred_at")
+        if isinstance(text, str):
+            precision = precision_of(text.strip())
+            data["occurred_precision"] = precision
+            if precision is StampPrecision.DAY:
+                data["occurred_at"] = f"{text.strip()}T00:00:00+00:00"
+        return data
 
 
 @dataclass(frozen=True)
@@ -112,16 +163,44 @@ class OrderChange:
     received_at: datetime
     body_sha256: str
     signed: bool
+    occurred_precision: StampPrecision = StampPrecision.SECOND
+
+
+def _with_referral(data: Any) -> Any:
+    """Orders and answers stored before referral and points were two questions: every attributed order
+    and every order on an anonymous click was referred, and attributed meant earns points."""
+    if isinstance(data, dict) and "referred" not in data:
+        attributed = bool(data.get("attributed"))
+        anonymous = data.get("reason") == "click_without_member"
+        data = {**data, "referred": attributed or anonymous, "earns_points": attributed}
+    return data
 
 
 class Attribution(BaseModel):
+    """Two questions about an order. Referred: the network brought the sale (a valid, human click of this
+    partner, the order inside its window): the partner owes commission. Earns points (`attributed`, its
+    name since the first release): referred on a click that carries a member."""
+
     model_config = ConfigDict(frozen=True)
 
-    attributed: bool
-    reason: str | None = None  # why not, when not
+    attributed: bool  # earns points
+    referred: bool = False
+    reason: str | None = None  # why it earns no points: why it is not referred, or click_without_member
     member_id: MemberId | None = None
     link_id: str | None = None
     clicked_at: datetime | None = None
+    # When the order counts as placed for attribution: its stamp, or its click's when stamped a little
+    # before the click (clock skew, a coarse stamp).
+    attributed_at: datetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _referred_of_older_orders(cls, data: Any) -> Any:
+        return _with_referral(data)
+
+    @property
+    def earns_points(self) -> bool:
+        return self.attributed
 
 
 class Review(BaseModel):
@@ -144,6 +223,10 @@ class Transition(BaseModel):
     refunded_minor: int
     occurred_at: datetime | None = None
     delivery_id: str | None = None
+    # Set where the order's referral is decided (its first report, the operator's decision): whether it
+    # was referred from then on, and why not. Statements read them to bill an order as it stood.
+    referred: bool | None = None
+    reason: str | None = None
 
 
 class Order(BaseModel):
@@ -170,7 +253,8 @@ class Order(BaseModel):
 
     @property
     def attention(self) -> Attention | None:
-        if not self.attribution.attributed and self.review is None:
+        # A referred order on an anonymous click is an ordinary sale: commission, no points, no question.
+        if not self.attribution.referred and self.review is None:
             return Attention.UNATTRIBUTED
         if self.review is not None and self.review.decision is None:
             return Attention.REVIEW
@@ -205,16 +289,24 @@ class Order(BaseModel):
 
 
 class PostbackAnswer(BaseModel):
-    """What a partner gets back: 202 for a new change, 200 with duplicate=true for a repeat."""
+    """What a partner gets back: 202 for a new change, 200 with duplicate=true for a repeat. `attributed`
+    is `earns_points` under its first name, kept for platforms that read it."""
 
     order_id: str
     status: OrderStatus
+    referred: bool = False
+    earns_points: bool = False
     attributed: bool
     member_id: str | None = None
     reason: str | None = None
     in_review: bool = False
     version: int
     duplicate: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _answers_stored_before_referral(cls, data: Any) -> Any:
+        return _with_referral(data)
 
 
 @dataclass(frozen=True)
@@ -254,6 +346,7 @@ class ClickFacts:
     member_id: str | None
     bot: bool
     clicked_at: datetime
+    blocked: bool = False
 
 
 @dataclass(frozen=True)
