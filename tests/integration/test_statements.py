@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -31,6 +33,8 @@ from tests.integration.statements import (
     run_day,
     statements_of,
 )
+from tests.integration.test_admin_api import call as admin_call
+from tests.integration.test_admin_api import event as admin_event
 from tests.integration.test_click_redirect import click, click_event
 
 # Closing days, expiry and month ends: `make calendar` runs them again at awkward dates.
@@ -413,3 +417,86 @@ def test_the_status_of_a_run_reads_its_progress(moto_stack: LocalStack, ledger: 
     done = invoke(moto_stack, "StatementsFunction", {"action": "status", "date": today.isoformat()})
     assert done["shards_done"] == 16
     assert done["manifest"]["members"] == 1
+
+
+def _anonymous_click(stack: LocalStack) -> str:
+    event = click_event()
+    event["requestContext"]["http"]["sourceIp"] = "198.51.100.77"
+    location = click(stack, event)["headers"]["Location"]
+    click_id: str = parse_qs(urlsplit(location).query)["cid"][0]
+    return click_id
+
+
+def test_a_partner_is_billed_only_for_the_orders_the_network_referred(
+    moto_stack: LocalStack, ledger: Ledger
+) -> None:
+    """A member's order, an order on an anonymous click, an order without a click that the operator
+    approves, and two the network did not refer: commission and rates recomputed here from the amounts."""
+    shop = create_shop(moto_stack, hold_days=0)
+    anonymous = _anonymous_click(moto_stack)
+    placed = datetime.now(UTC)
+    orders = {  # order -> (click id, amount, referred, reason)
+        "R-MEMBER": (shop.click_id, "200.00", True, None),
+        "R-ANON": (anonymous, "50.00", True, None),
+        "R-APPROVED": (None, "30.00", True, None),  # the operator's decision makes it referred
+        "U-NOCLICK": (None, "70.00", False, "no_click_id"),
+        "U-EARLY": (shop.click_id, "90.00", False, "order_before_click"),
+    }
+    for order_id, (click_id, amount, _, _) in orders.items():
+        at = placed - timedelta(minutes=6) if order_id == "U-EARLY" else placed
+        for status in ("pending", "approved"):
+            body = order_body(status, order_id=order_id, amount=amount, items=[], occurred_at=at.isoformat())
+            if click_id is None:
+                del body["click_id"]
+            else:
+                body["click_id"] = click_id
+            assert deliver(moto_stack, signed_event(body))[0] == 202
+    review = admin_event("post-partner.json")
+    review["rawPath"] = review["requestContext"]["http"]["path"] = "/admin/orders/shop-a/R-APPROVED/review"
+    review["body"] = json.dumps({"decision": "approve", "note": "receipt checked", "member_id": "m-5005"})
+    assert admin_call(moto_stack, review)[0] == 200
+
+    today = placed.date()
+    run_day(moto_stack, today)
+    statement = object_json(
+        bucket_objects(moto_stack), f"statements/{today.isoformat()}/partners/shop-a.json"
+    )
+
+    referred = {order_id: spec for order_id, spec in orders.items() if spec[2]}
+    commission = {  # 8 % of each referred amount (the shop's rate; no items), half-even to the cent
+        order_id: (Decimal(amount) * Decimal("0.08")).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+        for order_id, (_, amount, _, _) in referred.items()
+    }
+    due = sum(commission.values(), Decimal(0))
+    assert due == Decimal("22.40")
+    assert {
+        row["order_id"]: Decimal(row["commission_due"]) for row in statement["orders"]["orders"]
+    } == commission
+    assert statement["orders"]["new"] == 3
+    assert statement["orders"]["by_status"] == {"approved": 3}
+    assert [row["earns_points"] for row in statement["orders"]["orders"]] == [False, True, True]  # ANON first
+    billable = statement["clicks"]["billable"]
+    assert billable == 2  # the member's click and the anonymous one
+    assert statement["money"] == [
+        {
+            "currency": "EUR",
+            "gross_sales": str(sum((Decimal(spec[1]) for spec in referred.values()), Decimal(0))),
+            "commission_due": str(due),
+            "commission_reversed": "0.00",
+            "commission_net": str(due),
+            "earnings_per_click": str((due / billable).quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)),
+        }
+    ]
+    assert statement["conversion_rate"] == "1.5000"  # three referred orders on two unique clicks
+    unreferred = statement["unreferred"]
+    assert unreferred["count"] == 2
+    assert unreferred["by_reason"] == {"no_click_id": 1, "order_before_click": 1}
+    assert {
+        row["order_id"]: (row["reason"], row["amount"], row["commission_due"]) for row in unreferred["orders"]
+    } == {
+        "U-EARLY": ("order_before_click", "90.00", "0.00"),
+        "U-NOCLICK": ("no_click_id", "70.00", "0.00"),
+    }
+    assert unreferred["sales"] == [{"currency": "EUR", "amount": "160.00"}]
+    csv_rows = bucket_objects(moto_stack)[f"statements/{today.isoformat()}/partners/shop-a.csv"].decode()
+    assert "unreferred_order,U-EARLY,approved,EUR,90.00" in csv_rows

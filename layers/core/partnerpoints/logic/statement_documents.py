@@ -30,6 +30,7 @@ PARTNER_CSV_COLUMNS = (
     "amount",
     "refunded",
     "commission_due",
+    "reason",
     "total",
     "unique",
     "bot",
@@ -58,6 +59,10 @@ def member_files(statement: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
 def partner_files(statement: dict[str, Any]) -> dict[str, tuple[bytes, str]]:
     rows = [{"record": "link", "id": link["link_id"], **link} for link in statement["clicks"]["links"]]
     rows += [{"record": "order", "id": order["order_id"], **order} for order in statement["orders"]["orders"]]
+    rows += [
+        {"record": "unreferred_order", "id": order["order_id"], **order}
+        for order in statement["unreferred"]["orders"]
+    ]
     return {
         "json": (canonical_json(statement), "application/json"),
         "csv": (_csv(PARTNER_CSV_COLUMNS, rows), "text/csv; charset=utf-8"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -195,20 +195,29 @@ class OrderState:
     status: OrderStatus
     amount_minor: int
     refunded_minor: int
+    referred: bool
+    reason: str | None = None  # why not referred, when not
 
 
 def state_at(order: Order, moment: datetime) -> OrderState | None:
-    """The order as the program knew it at `moment` (None: not yet reported)."""
-    known = [transition for transition in order.history if transition.at <= moment]
+    """The order as the program knew it at `moment` (None: not yet reported), its referral included: an
+    order the operator approved out of the unattributed queue is referred from that decision on."""
+    known = sorted((t for t in order.history if t.at <= moment), key=lambda transition: transition.version)
     if not known:
         return None
-    last = max(known, key=lambda transition: transition.version)
-    return OrderState(last.status, last.amount_minor, last.refunded_minor)
+    last = known[-1]
+    decided = [transition for transition in known if transition.referred is not None]
+    if decided:
+        referred, reason = bool(decided[-1].referred), decided[-1].reason
+    else:  # an order recorded before transitions carried their referral
+        referred, reason = order.attribution.referred, order.attribution.reason
+    return OrderState(last.status, last.amount_minor, last.refunded_minor, referred, reason)
 
 
 def _commission_of(order: Order, state: OrderState | None) -> tuple[int, int]:
-    """(commission due, commission reversed) for the order in `state`: due once approved."""
-    if state is None or state.status not in _COMMISSIONED:
+    """(commission due, commission reversed) for the order in `state`: due once approved, and only for a
+    sale the network referred."""
+    if state is None or not state.referred or state.status not in _COMMISSIONED:
         return 0, 0
     commission = order.commission_minor
     if state.amount_minor != order.amount_minor and order.amount_minor:
@@ -221,6 +230,60 @@ def _rate(numerator: Decimal, denominator: int) -> str | None:
     if denominator <= 0:
         return None
     return str((numerator / denominator).quantize(_RATE, rounding=ROUND_HALF_EVEN))
+
+
+@dataclass
+class _Unreferred:
+    """Orders the network did not refer: kept and listed with their reason, billed to no one."""
+
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    by_reason: Counter[str] = field(default_factory=Counter)
+    sales: Counter[str] = field(default_factory=Counter)
+
+    def add(self, order: Order, state: OrderState, *, new: bool) -> None:
+        reason = state.reason or "not_referred"
+        self.by_reason[reason] += 1
+        if new:
+            self.sales[order.currency] += state.amount_minor
+        self.rows.append(
+            {
+                "order_id": order.order_id,
+                "status": str(state.status),
+                "new": new,
+                "currency": order.currency,
+                "amount": from_minor_units(state.amount_minor, order.currency),
+                "refunded": from_minor_units(state.refunded_minor, order.currency),
+                "reason": reason,
+                "commission_due": from_minor_units(0, order.currency),
+            }
+        )
+
+    def section(self) -> dict[str, Any]:
+        return {
+            "count": len(self.rows),
+            "by_reason": dict(sorted(self.by_reason.items())),
+            "sales": [
+                {"currency": code, "amount": from_minor_units(minor, code)}
+                for code, minor in sorted(self.sales.items())
+            ],
+            "orders": self.rows,
+        }
+
+
+def _points_at_partner(entries: list[PartnerEntry]) -> dict[str, int]:
+    points: Counter[str] = Counter(issued=0, released=0, reversed=0, spent=0, spend_refunded=0)
+    for entry in entries:
+        if entry.kind is EntryKind.ACCRUAL_PENDING:
+            points["issued"] += entry.points
+        elif entry.kind is EntryKind.ACCRUAL_RELEASE:
+            points["released"] += entry.points
+        elif entry.kind in (EntryKind.ACCRUAL_VOID, EntryKind.CLAWBACK):
+            points["reversed"] -= entry.points
+        elif entry.kind is EntryKind.SPEND:
+            points["spent"] -= entry.points
+        elif entry.kind is EntryKind.SPEND_REFUND:
+            points["spend_refunded"] += entry.points
+    return dict(points)
 
 
 def partner_figures(
@@ -243,15 +306,21 @@ def partner_figures(
     money: dict[str, Counter[str]] = {}
     order_rows = []
     new_orders = 0
+    unreferred = _Unreferred()
     for order in sorted(orders, key=lambda order: order.order_id):
         before, after = state_at(order, period.start - timedelta(microseconds=1)), state_at(order, period.end)
         if after is None:
             continue
+        if not after.referred:
+            unreferred.add(order, after, new=before is None)
+            continue
+        # New: a referred sale first reported in the period, or made referred in it by the operator.
+        new = before is None or not before.referred
         by_status[str(after.status)] += 1
         currency = money.setdefault(
             order.currency, Counter(gross_sales=0, commission_due=0, commission_reversed=0)
         )
-        if before is None:
+        if new:
             new_orders += 1
             currency["gross_sales"] += after.amount_minor
         due_before, reversed_before = _commission_of(order, before)
@@ -264,11 +333,12 @@ def partner_figures(
             {
                 "order_id": order.order_id,
                 "status": str(after.status),
-                "new": before is None,
+                "new": new,
                 "currency": order.currency,
                 "amount": from_minor_units(after.amount_minor, order.currency),
                 "refunded": from_minor_units(after.refunded_minor, order.currency),
                 "commission_due": from_minor_units(max(due_after - due_before, 0), order.currency),
+                "earns_points": order.attribution.earns_points,
             }
         )
     money_rows = []
@@ -284,18 +354,6 @@ def partner_figures(
                 "earnings_per_click": _rate(Decimal(net) / 10 ** MINOR_UNITS[code], billable),
             }
         )
-    points: Counter[str] = Counter(issued=0, released=0, reversed=0, spent=0, spend_refunded=0)
-    for entry in entries:
-        if entry.kind is EntryKind.ACCRUAL_PENDING:
-            points["issued"] += entry.points
-        elif entry.kind is EntryKind.ACCRUAL_RELEASE:
-            points["released"] += entry.points
-        elif entry.kind in (EntryKind.ACCRUAL_VOID, EntryKind.CLAWBACK):
-            points["reversed"] -= entry.points
-        elif entry.kind is EntryKind.SPEND:
-            points["spent"] -= entry.points
-        elif entry.kind is EntryKind.SPEND_REFUND:
-            points["spend_refunded"] += entry.points
     return {
         "clicks": {
             "links": [{"link_id": link_id, **dict(counts)} for link_id, counts in sorted(links.items())],
@@ -304,6 +362,7 @@ def partner_figures(
         },
         "orders": {"by_status": dict(sorted(by_status.items())), "new": new_orders, "orders": order_rows},
         "money": money_rows,
-        "points": dict(points),
+        "unreferred": unreferred.section(),
+        "points": _points_at_partner(entries),
         "conversion_rate": _rate(Decimal(new_orders), click_total["unique"]),
     }
