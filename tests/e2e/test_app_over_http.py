@@ -23,6 +23,7 @@ from partnerpoints_infra import cli
 from partnerpoints_infra.http_client import call
 from partnerpoints_infra.local.authorizers import create_token
 from partnerpoints_infra.local.commands import jwt_authorizers
+from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH, load_sam_template, resources_of_type
 from tests.e2e.conftest import ServedStack
 
@@ -358,3 +359,56 @@ def test_the_admin_command_closes_a_day_and_the_statements_are_files(
     assert json.loads(mirrored.read_text()) == manifests[day]
     assert cli.main([*admin, "run", "--date", "2999-01-01"]) == 1
     assert "still to come" in capsys.readouterr().err
+
+
+def test_an_order_stamped_seconds_before_its_click_by_a_slow_clock_accrues_for_the_member(
+    app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A partner platform stamping to the second, its clock 3 s behind ours: the order is the click's."""
+    partner_id, partner_file = new_partner_file(tmp_path)
+    # The order comes moments after the click here; the fraud review's speed check is not this test's.
+    partner_file.write_text(json.dumps({**json.loads(partner_file.read_text()), "min_seconds_to_order": 0}))
+    admin = ["admin", "--state-dir", str(app_stack.state_dir)]
+    assert cli.main([*admin, "partner", "create", "--file", str(partner_file)]) == 0
+    secret = json.loads(capsys.readouterr().out)["webhook_secret"]
+    destination = "https://www.shop-a.example/p?cid={click_id}"
+    assert cli.main([*admin, "link", "create", "--partner", partner_id, "--destination", destination]) == 0
+    link_id = json.loads(capsys.readouterr().out)["link_id"]
+    member = new_member()
+    assert cli.main([*admin, "member-link", member, link_id]) == 0
+    member_url = capsys.readouterr().out.strip()
+
+    browser = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
+    before_click = datetime.now(UTC)
+    location = call("GET", member_url, headers=browser).headers["Location"]
+    click_id = location.split("cid=")[1]
+    stamped = (before_click - timedelta(seconds=3)).replace(microsecond=0)  # >= 3 s before the click
+    order = {
+        "order_id": "SKEW-1",
+        "click_id": click_id,
+        "status": "pending",
+        "amount": "120.00",
+        "currency": "EUR",
+        "occurred_at": stamped.isoformat(),
+    }
+    raw = json.dumps(order).encode()
+    answer = call(
+        "POST",
+        f"{app_stack.http_url}/postbacks/{partner_id}",
+        raw=raw,
+        headers=signature_headers(secret, raw),
+    )
+    assert answer.status == 202, answer.json()
+    assert {key: answer.json()[key] for key in ("referred", "earns_points", "member_id", "reason")} == {
+        "referred": True,
+        "earns_points": True,
+        "member_id": member,
+        "reason": None,
+    }
+    balance_url = f"{app_stack.http_url}/members/{member}/balance"
+    for _ in range(100):  # the Orders stream reaches the accrual function within moments
+        pending = call("GET", balance_url, headers=member_token(member)).json()["accounts"]["main"]["pending"]
+        if pending:
+            break
+        time.sleep(0.1)
+    assert pending == 6  # 5 % of 120.00 EUR, the sample partner's rate
