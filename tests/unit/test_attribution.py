@@ -6,7 +6,6 @@ a clock that runs up to the tolerance ahead or behind."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
-from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,25 +13,16 @@ from hypothesis import strategies as st
 from partnerpoints.logic.order_lifecycle import UnattributedReason, attribute
 from partnerpoints.models.orders import ClickFacts, OrderPostback, StampPrecision
 from partnerpoints.models.partners import Partner
+from tests.unit.test_order_lifecycle import PARTNER
 
 CLICK_ID = "01KAPXV0Z8RANDM0000000000A"
-EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)  # the plain model counts seconds from here
 CLICKED_AT = datetime(2028, 2, 29, 23, 58, 30, tzinfo=UTC)  # a leap day's last minutes
 PRECISIONS = ("second", "minute", "day")
 
 
 def partner(window_days: int) -> Partner:
-    return Partner(
-        partner_id="shop-a",
-        name="Shop A",
-        currency="EUR",
-        allowed_domains=["shop-a.example"],
-        points_percent=Decimal(5),
-        commission_percent=Decimal(8),
-        attribution_window_days=window_days,
-        created_at=EPOCH,
-        updated_at=EPOCH,
-    )
+    return PARTNER.model_copy(update={"attribution_window_days": window_days})
 
 
 def click(member_id: str | None = "m-1", at: datetime = CLICKED_AT) -> ClickFacts:
