@@ -37,9 +37,6 @@ from tests.integration.test_admin_api import call as admin_call
 from tests.integration.test_admin_api import event as admin_event
 from tests.integration.test_click_redirect import click, click_event
 
-# Closing days, expiry and month ends: `make calendar` runs them again at awkward dates.
-pytestmark = pytest.mark.calendar
-
 DORMANT = "m-dormant"
 EXPIRY_MONTHS = 24
 
@@ -164,6 +161,7 @@ def _entries_of(stack: LocalStack, member: str, account: str) -> list[dict[str, 
     ]
 
 
+@pytest.mark.calendar  # closes today, expires, rolls up a month: make calendar
 def test_a_days_statements_match_the_entries_recomputed_and_the_manifest_reconciles(
     moto_stack: LocalStack, ledger: Ledger
 ) -> None:
@@ -251,6 +249,7 @@ def test_a_rerun_writes_the_same_bytes_and_posts_nothing(moto_stack: LocalStack,
     assert LedgerEntryItem.count() == entries
 
 
+@pytest.mark.calendar  # closes today, expires, rolls up a month: make calendar
 def test_the_month_rolls_up_every_day_of_it(moto_stack: LocalStack, ledger: Ledger) -> None:
     today = datetime.now(UTC).date()
     month = Period.month(today.year, today.month)
@@ -391,6 +390,7 @@ def test_a_mismatch_only_the_month_can_see_is_alarmed_by_the_month(
     assert _alarm_count(capsys) == 1
 
 
+@pytest.mark.calendar  # "still to come" is relative to today
 @pytest.mark.parametrize(
     ("event", "problem"),
     [
@@ -407,6 +407,7 @@ def test_a_run_asked_something_impossible_says_what(
         invoke(moto_stack, "StatementsFunction", event)
 
 
+@pytest.mark.calendar  # closes today, expires, rolls up a month: make calendar
 def test_the_status_of_a_run_reads_its_progress(moto_stack: LocalStack, ledger: Ledger) -> None:
     today = datetime.now(UTC).date()
     _post(ledger, datetime.now(UTC), "adj-s", MEMBER, Account.MAIN, EntryKind.ADJUSTMENT, 5)
@@ -427,6 +428,7 @@ def _anonymous_click(stack: LocalStack) -> str:
     return click_id
 
 
+@pytest.mark.calendar  # closes today, expires, rolls up a month: make calendar
 def test_a_partner_is_billed_only_for_the_orders_the_network_referred(
     moto_stack: LocalStack, ledger: Ledger
 ) -> None:
