@@ -201,15 +201,3 @@ class PromoPointsRestricted(PartnerPointsError):
     """Promo points that exist but whose campaigns do not allow spending them at this partner."""
 
     code = "promo_points_restricted"
-
-
-class StatementsNotConfigured(PartnerPointsError):
-    """The statements function lacks its bucket or queue: a deployment mistake."""
-
-    code = "statements_not_configured"
-
-
-class ShardFailed(PartnerPointsError):
-    """One shard of a nightly run could not finish; its queue message is retried, then dead-lettered."""
-
-    code = "shard_failed"

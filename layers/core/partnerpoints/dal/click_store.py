@@ -83,10 +83,10 @@ class ClickStore:
 
     def load_target(self, link_id: str) -> LinkTarget | None:
         """The link and its partner's click settings, or None when either does not exist."""
-        link = self._get(self._settings.links_table_name, "link_id", link_id)
+        link = self._get(self._settings.table_name("LinksTable"), "link_id", link_id)
         if link is None:
             return None
-        partner = self._get(self._settings.partners_table_name, "partner_id", link["partner_id"]["S"])
+        partner = self._get(self._settings.table_name("PartnersTable"), "partner_id", link["partner_id"]["S"])
         if partner is None:
             return None
         return LinkTarget(
@@ -109,7 +109,7 @@ class ClickStore:
         first_only = ", ".join(f"#{name} = if_not_exists(#{name}, :{name})" for name in values)
         try:
             answer = self.client.update_item(
-                TableName=self._settings.clicks_table_name,
+                TableName=self._settings.table_name("ClicksTable"),
                 Key={"click_id": {"S": click.click_id}},
                 UpdateExpression=f"SET {first_only}, #last_clicked_at = :last_clicked_at ADD #clicks :one",
                 ExpressionAttributeNames=names,

@@ -30,7 +30,7 @@ class ClickItem(Model):
     """A click (template: ClicksTable), with the repeats of its 60-second flood window counted on it."""
 
     class Meta:
-        table_name = "ClicksTable"  # replaced by dal.tables.bind_tables() from CLICKS_TABLE_NAME
+        table_name = "ClicksTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 

@@ -53,9 +53,7 @@ class LedgerEntryItem(Model):
     """One immutable entry; keyed by the caller's deterministic entry id (template: LedgerEntriesTable)."""
 
     class Meta:
-        table_name = (
-            "LedgerEntriesTable"  # replaced by dal.tables.bind_tables() from LEDGER_ENTRIES_TABLE_NAME
-        )
+        table_name = "LedgerEntriesTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 
@@ -90,9 +88,7 @@ class AccountBalanceItem(Model):
     """A member account's running balances (template: AccountBalancesTable)."""
 
     class Meta:
-        table_name = (
-            "AccountBalancesTable"  # replaced by dal.tables.bind_tables() from ACCOUNT_BALANCES_TABLE_NAME
-        )
+        table_name = "AccountBalancesTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 

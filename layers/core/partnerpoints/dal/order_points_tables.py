@@ -34,7 +34,7 @@ class OrderPointsItem(Model):
     """What one attributed order has earned and where its points are (template: OrderPointsTable)."""
 
     class Meta:
-        table_name = "OrderPointsTable"  # replaced by dal.tables.bind_tables() from ORDER_POINTS_TABLE_NAME
+        table_name = "OrderPointsTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 

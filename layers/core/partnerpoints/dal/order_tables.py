@@ -47,7 +47,7 @@ class OrderItem(Model):
     OrdersTable, whose stream carries the old and new images to the accrual function)."""
 
     class Meta:
-        table_name = "OrdersTable"  # replaced by dal.tables.bind_tables() from ORDERS_TABLE_NAME
+        table_name = "OrdersTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 
@@ -83,9 +83,7 @@ class PostbackDeliveryItem(Model):
     (template: PostbackDeliveriesTable; kept 30 days, TTL expires_at)."""
 
     class Meta:
-        table_name = (
-            "PostbackDeliveriesTable"  # replaced by bind_tables() from POSTBACK_DELIVERIES_TABLE_NAME
-        )
+        table_name = "PostbackDeliveriesTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 
@@ -103,7 +101,7 @@ class OrderChangeItem(Model):
     the day and the partner's shard (partnerpoints.activity)."""
 
     class Meta:
-        table_name = "OrderChangesTable"  # replaced by dal.tables.bind_tables() from ORDER_CHANGES_TABLE_NAME
+        table_name = "OrderChangesTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 

@@ -17,7 +17,7 @@ class PartnerItem(Model):
     """A partner's configuration (template: PartnersTable). Percentages are decimal strings, never floats."""
 
     class Meta:
-        table_name = "PartnersTable"  # replaced by dal.tables.bind_tables() from PARTNERS_TABLE_NAME
+        table_name = "PartnersTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 
@@ -46,7 +46,7 @@ class LinkItem(Model):
     """A tracking link (template: LinksTable): where `GET /c/{link_id}` sends a shopper."""
 
     class Meta:
-        table_name = "LinksTable"  # replaced by dal.tables.bind_tables() from LINKS_TABLE_NAME
+        table_name = "LinksTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 
@@ -69,9 +69,7 @@ class PartnerCredentialsItem(Model):
     that only the postback and admin functions may read them. Tokens are kept as digests only."""
 
     class Meta:
-        table_name = (
-            "PartnerCredentialsTable"  # replaced by bind_tables() from PARTNER_CREDENTIALS_TABLE_NAME
-        )
+        table_name = "PartnerCredentialsTable"  # replaced by dal.tables.bind_tables()
         region: str | None = None
         host: str | None = None
 

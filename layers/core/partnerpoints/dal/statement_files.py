@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from partnerpoints.exceptions import StatementsNotConfigured
+from partnerpoints.settings import Settings
 
 VOLATILE = "timings_ms"
 
@@ -27,13 +27,11 @@ def _without_timings(document: dict[str, Any]) -> dict[str, Any]:
 
 
 class StatementFiles:
-    def __init__(self, bucket: str | None, queue_url: str | None, region: str) -> None:
-        if not bucket:
-            raise StatementsNotConfigured("STATEMENTS_BUCKET_NAME is not set")
-        self._bucket = bucket
-        self._queue_url = queue_url
-        self._s3 = boto3.client("s3", region_name=region)
-        self._sqs = boto3.client("sqs", region_name=region) if queue_url else None
+    def __init__(self, settings: Settings) -> None:
+        self._bucket: str = settings.required("statements_bucket_name")
+        self._queue_url: str = settings.required("statement_tasks_queue_url")
+        self._s3 = boto3.client("s3", region_name=settings.region)
+        self._sqs = boto3.client("sqs", region_name=settings.region)
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
@@ -73,8 +71,6 @@ class StatementFiles:
         return True
 
     def enqueue(self, tasks: Iterable[dict[str, Any]]) -> int:
-        if self._sqs is None:
-            raise StatementsNotConfigured("STATEMENT_TASKS_QUEUE_URL is not set")
         batch: list[dict[str, Any]] = []
         sent = 0
         for task in tasks:
@@ -87,7 +83,7 @@ class StatementFiles:
         return sent
 
     def _send(self, batch: list[dict[str, Any]]) -> int:
-        answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=batch)  # type: ignore[union-attr]
+        answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=batch)
         if answer.get("Failed"):
             raise RuntimeError(f"the shard queue refused {len(answer['Failed'])} tasks: {answer['Failed']}")
         return len(batch)

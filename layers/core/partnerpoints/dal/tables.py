@@ -19,7 +19,8 @@ from partnerpoints.dal.promo_tables import (
 )
 from partnerpoints.settings import Settings
 
-# Template logical id -> model; the drift test compares each pair.
+# Template logical id -> model: the one list of the tables of record. The drift test compares each pair;
+# each table's name comes from the variable its logical id names (settings.table_variable).
 TEMPLATE_TABLES: dict[str, type[Model]] = {
     "LedgerEntriesTable": LedgerEntryItem,
     "AccountBalancesTable": AccountBalanceItem,
@@ -41,27 +42,11 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
 
 
 def bind_tables(settings: Settings) -> None:
-    """Point every model at the table and endpoint named by the settings."""
-    names = {
-        LedgerEntryItem: settings.ledger_entries_table_name,
-        AccountBalanceItem: settings.account_balances_table_name,
-        PartnerItem: settings.partners_table_name,
-        LinkItem: settings.links_table_name,
-        ClickItem: settings.clicks_table_name,
-        PartnerCredentialsItem: settings.partner_credentials_table_name,
-        OrderItem: settings.orders_table_name,
-        PostbackDeliveryItem: settings.postback_deliveries_table_name,
-        OrderPointsItem: settings.order_points_table_name,
-        PromoCampaignItem: settings.promo_campaigns_table_name,
-        PromoCodeItem: settings.promo_codes_table_name,
-        PromoCodeBatchItem: settings.promo_code_batches_table_name,
-        PromoRedemptionItem: settings.promo_redemptions_table_name,
-        PromoHoldingItem: settings.promo_holdings_table_name,
-        PromoAttemptsItem: settings.promo_attempts_table_name,
-        OrderChangeItem: settings.order_changes_table_name,
-    }
-    for model, table_name in names.items():
-        model.Meta.table_name = table_name
+    """Point every model whose table this function is given at that table and endpoint. A model of a
+    table the function is not given keeps its logical id for a name (no such table: a request fails),
+    as its IAM policy would refuse it in AWS."""
+    for logical_id, model in TEMPLATE_TABLES.items():
+        model.Meta.table_name = settings.table_names.get(logical_id, logical_id)
         model.Meta.region = settings.region
         model.Meta.host = settings.dynamodb_endpoint_url
         model._connection = None  # rebuilt lazily with the new name and endpoint

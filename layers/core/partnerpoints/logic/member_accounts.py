@@ -254,7 +254,7 @@ def get_idempotent_spend() -> Callable[..., dict[str, Any]]:
     The ledger's entry id (spend#member#key) keeps a spend single even after the record expires."""
     settings = get_settings()
     persistence = DynamoDBPersistenceLayer(
-        table_name=settings.idempotency_table_name,
+        table_name=settings.table_name("IdempotencyTable"),
         boto3_client=boto3.client(
             "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint_url
         ),

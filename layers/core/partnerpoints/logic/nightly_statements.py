@@ -402,9 +402,7 @@ def nightly_statements(settings: Settings) -> NightlyStatements:
         activity=ActivityStore(settings),
         orders=OrderStore(settings),
         order_points=order_points,
-        files=StatementFiles(
-            settings.statements_bucket_name, settings.statement_tasks_queue_url, settings.region
-        ),
+        files=StatementFiles(settings),
         accrual_at=lambda moment: Accrual(order_points, partners, rules, clock=lambda: moment),
         expiry_months=settings.expiry_months,
     )
