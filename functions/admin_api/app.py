@@ -10,6 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.http_api import create_http_app, json_response, member_link_url, public_base_url
+from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS, IssuedCredentials
@@ -26,6 +27,7 @@ from partnerpoints.models.partners import (
     PartnerSettings,
 )
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
 
 app = create_http_app()
 
@@ -44,6 +46,24 @@ def _shown_once(issued: IssuedCredentials) -> dict[str, str]:
 def create_partner(partner: NewPartner) -> Response[dict[str, Any]]:
     created, issued = get_partner_directory().create_partner(partner)
     return json_response(201, {**created.model_dump(mode="json"), **_shown_once(issued)})
+
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "LinksTable",
+        "OrderChangesTable",
+        "OrdersTable",
+        "PartnerCredentialsTable",
+        "PartnersTable",
+    ),
+    variables=(
+        "CLICK_SIGNING_SECRET_ARN",
+        "EARNING_RULES",
+    ),
+)
+# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
+parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 
 @app.post("/admin/partners/<partner_id>/rotate-secret")

@@ -17,11 +17,26 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from partnerpoints.http_api import create_http_app, json_response, operator_of
 from partnerpoints.logic.accrual import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, get_accrual
 from partnerpoints.logic.adjustments import adjust_account
+from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.ledger import get_ledger
 from partnerpoints.logic.member_accounts import get_member_accounts
 from partnerpoints.models.adjustments import AdjustmentRequest
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "AccountBalancesTable",
+        "LedgerEntriesTable",
+        "OrderPointsTable",
+        "PromoHoldingsTable",
+    ),
+    variables=("EARNING_RULES",),
+)
+# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
+parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 app = create_http_app()
 EntryIdPath = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]

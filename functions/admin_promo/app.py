@@ -28,6 +28,7 @@ from partnerpoints.models.promo import (
     RevokeRequest,
 )
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
 
 app = create_http_app()
 BatchId = Annotated[str, StringConstraints(pattern=r"^batch-[0-9a-f]{12}$")]
@@ -50,6 +51,23 @@ def get_campaign(campaign_id: CampaignId) -> dict[str, Any]:
 @tracer.capture_method
 def replace_campaign(campaign_id: CampaignId, terms: CampaignTerms) -> dict[str, Any]:
     return get_promo_campaigns().replace(campaign_id, terms).model_dump(mode="json")
+
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "AccountBalancesTable",
+        "LedgerEntriesTable",
+        "PartnersTable",
+        "PromoCampaignsTable",
+        "PromoCodeBatchesTable",
+        "PromoCodesTable",
+        "PromoHoldingsTable",
+        "PromoRedemptionsTable",
+    ),
+    variables=("PROMO_CODE_BATCH_FUNCTION_NAME",),
+)
+REQUIREMENTS.check()
 
 
 @app.post("/admin/promo-campaigns/<campaign_id>/codes")

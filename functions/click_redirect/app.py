@@ -20,6 +20,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnerpoints.exceptions import StorageUnavailable
 from partnerpoints.logic.click_redirect import get_click_redirector
 from partnerpoints.models.clicks import ClickAnswer, ClickRequest
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "ClicksTable",
+        "LinksTable",
+        "PartnersTable",
+    ),
+    variables=("CLICK_SIGNING_SECRET_ARN",),
+)
+REQUIREMENTS.check()
 
 logger = Logger()
 metrics = Metrics()

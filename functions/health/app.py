@@ -8,6 +8,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from partnerpoints import __version__
 from partnerpoints.http_api import create_http_app
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements()  # no data: only that what it is given is well formed
+REQUIREMENTS.check()
 
 app = create_http_app()
 

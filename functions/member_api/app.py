@@ -20,12 +20,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress, StorageUnavailable
 from partnerpoints.http_api import create_http_app, json_response, member_link_url, require_member_access
+from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.member_accounts import SPEND_DEADLINE, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.members import IdempotencyKey, SpendRequest
 from partnerpoints.models.partners import LinkId, NewMemberLink
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
 
 app = create_http_app()
 
@@ -39,6 +41,28 @@ def _require_access(member_id: str) -> None:
 def get_balance(member_id: MemberId) -> dict[str, Any]:
     _require_access(member_id)
     return get_member_accounts().balance(member_id).model_dump(mode="json")
+
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "AccountBalancesTable",
+        "IdempotencyTable",
+        "LedgerEntriesTable",
+        "LinksTable",
+        "OrderPointsTable",
+        "OrdersTable",
+        "PartnersTable",
+        "PromoCampaignsTable",
+        "PromoHoldingsTable",
+    ),
+    variables=(
+        "CLICK_SIGNING_SECRET_ARN",
+        "EARNING_RULES",
+    ),
+)
+# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
+parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 
 @app.get("/members/<member_id>/activity")

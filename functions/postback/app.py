@@ -15,6 +15,20 @@ from partnerpoints.http_api import create_http_app
 from partnerpoints.logic.postbacks import SignedDelivery, UnsignedDelivery, get_postback_desk
 from partnerpoints.models.orders import Receipt
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "ClicksTable",
+        "OrderChangesTable",
+        "OrdersTable",
+        "PartnerCredentialsTable",
+        "PartnersTable",
+        "PostbackDeliveriesTable",
+    ),
+)
+REQUIREMENTS.check()
 
 app = create_http_app()
 

@@ -14,6 +14,16 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 from partnerpoints.logic.promo_campaigns import get_promo_campaigns
 from partnerpoints.models.promo import BatchStatus
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "PromoCodeBatchesTable",
+        "PromoCodesTable",
+    ),
+)
+REQUIREMENTS.check()
 
 SAFETY_MARGIN_MS = 60_000
 

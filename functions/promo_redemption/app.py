@@ -14,6 +14,21 @@ from partnerpoints.logic.promo_redemption import get_promo_redemptions
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.promo import RedemptionRequest
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "AccountBalancesTable",
+        "LedgerEntriesTable",
+        "PromoAttemptsTable",
+        "PromoCampaignsTable",
+        "PromoCodesTable",
+        "PromoHoldingsTable",
+        "PromoRedemptionsTable",
+    ),
+)
+REQUIREMENTS.check()
 
 app = create_http_app()
 

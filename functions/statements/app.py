@@ -16,10 +16,31 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from partnerpoints.exceptions import InvalidField
+from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.nightly_statements import default_day, get_nightly_statements
 from partnerpoints.logic.statements import Period
 from partnerpoints.models.statements import ShardTaskRecord, StatementRun
 from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(
+    tables=(
+        "AccountBalancesTable",
+        "ClicksTable",
+        "LedgerEntriesTable",
+        "OrderChangesTable",
+        "OrderPointsTable",
+        "OrdersTable",
+    ),
+    variables=(
+        "STATEMENTS_BUCKET_NAME",
+        "STATEMENT_TASKS_QUEUE_URL",
+        "EARNING_RULES",
+    ),
+)
+# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
+parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 processor = BatchProcessor(event_type=EventType.SQS, model=ShardTaskRecord)
 

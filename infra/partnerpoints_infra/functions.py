@@ -88,19 +88,34 @@ class LocalLambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def _load_module(spec: FunctionSpec) -> ModuleType:
+def _load_module(spec: FunctionSpec, *, fresh: bool = False) -> ModuleType:
     # Each function's app.py is loaded under its own name so that two functions never share a module.
     name = f"partnerpoints_function_{spec.logical_id}"
-    if name in sys.modules:
+    if name in sys.modules and not fresh:
         return sys.modules[name]
     path = spec.code_dir / f"{spec.module.replace('.', '/')}.py"
     module_spec = importlib.util.spec_from_file_location(name, path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {spec.logical_id} from {path}")
     module = importlib.util.module_from_spec(module_spec)
-    sys.modules[name] = module
+    if not fresh:
+        sys.modules[name] = module
     module_spec.loader.exec_module(module)
     return module
+
+
+def cold_start(stack: LocalStack, logical_id: str, variables: dict[str, str]) -> ModuleType:
+    """Run one function's init (the import of its app.py) anew with exactly these variables, as a new
+    execution environment would; what the init raises is what Lambda would report."""
+    spec = function_specs(stack)[logical_id]
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(variables)
+    try:
+        return _load_module(spec, fresh=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 @contextmanager

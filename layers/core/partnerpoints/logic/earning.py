@@ -22,14 +22,17 @@ from partnerpoints.models.partners import Partner
 from partnerpoints.settings import SettingsError, get_settings
 
 
-@cache
-def get_earning_rules() -> EarningRules:
-    """The program's rules from EARNING_RULES, checked once; a bad value is a deployment mistake."""
-    raw = get_settings().earning_rules_json
+def parse_earning_rules(raw: str) -> EarningRules:
+    """The program's rules from EARNING_RULES; a bad value is a deployment mistake, named."""
     try:
         return EarningRules.model_validate_json(raw)
     except ValidationError as error:
         raise SettingsError(f"invalid settings: EARNING_RULES is not valid earning rules: {error}") from error
+
+
+@cache
+def get_earning_rules() -> EarningRules:
+    return parse_earning_rules(get_settings().earning_rules_json)
 
 
 def terms_for(partner: Partner, rules: EarningRules, tier: Tier) -> Terms:
