@@ -65,6 +65,7 @@ build: $(SAM_INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(INSTALLED)
 	$(BIN)/mypy layers/core infra functions bench tests

@@ -14,8 +14,8 @@ from partnerpoints.dal.ledger_store import entry_item
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.logic.nightly_statements import nightly_statements
-from partnerpoints.logic.statements import Period
 from partnerpoints.models.ledger import Account, EntryKind, Posting
+from partnerpoints.models.periods import Period
 from partnerpoints.settings import Settings
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
 

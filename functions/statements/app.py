@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from partnerpoints.exceptions import InvalidField
 from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.nightly_statements import default_day, get_nightly_statements
-from partnerpoints.logic.statements import Period
+from partnerpoints.models.periods import Period
 from partnerpoints.models.statements import ShardTaskRecord, StatementRun
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements

@@ -19,8 +19,8 @@ from partnerpoints.dal.statement_files import StatementFiles
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.exceptions import InvalidField
 from partnerpoints.logic.ledger import Ledger
-from partnerpoints.logic.statements import Period, add_months, dormancy_days, end_of_day
 from partnerpoints.models.ledger import Account, EntryKind, Posting
+from partnerpoints.models.periods import Period, add_months, dormancy_days, end_of_day
 from partnerpoints.settings import Settings
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from partnerpoints.logic.statements import Period, add_months, dormancy_days, end_of_day
+from partnerpoints.models.periods import Period, add_months, dormancy_days, end_of_day
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 
 _ENTRY, _BALANCE = 0, 1  # positions in the posting transaction
+Transaction = TransactWrite  # what logic stages more writes into, without importing PynamoDB
 StageMore = Callable[[TransactWrite, datetime], None]
 
 

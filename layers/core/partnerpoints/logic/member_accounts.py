@@ -10,13 +10,9 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
-import boto3
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 
+from partnerpoints.dal.idempotency_records import idempotency_records
 from partnerpoints.dal.ledger_store import LedgerStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
@@ -253,12 +249,7 @@ def get_idempotent_spend() -> Callable[..., dict[str, Any]]:
     key answers the first receipt; the same key with another request raises IdempotencyValidationError.
     The ledger's entry id (spend#member#key) keeps a spend single even after the record expires."""
     settings = get_settings()
-    persistence = DynamoDBPersistenceLayer(
-        table_name=settings.table_name("IdempotencyTable"),
-        boto3_client=boto3.client(
-            "dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint_url
-        ),
-    )
+    persistence = idempotency_records(settings)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
         data_keyword_argument="spend", config=SPEND_IDEMPOTENCY, persistence_store=persistence

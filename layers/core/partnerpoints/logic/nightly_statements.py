@@ -35,15 +35,12 @@ from partnerpoints.logic.statements import (
     EXPIRY_NOTICE_DAYS,
     QUALIFYING_KINDS,
     AccountPeriod,
-    Period,
-    add_months,
-    dormancy_days,
-    end_of_day,
     figures,
     partner_figures,
     pending_by_order,
 )
 from partnerpoints.models.ledger import Account, EntryKind, Posting
+from partnerpoints.models.periods import Period, add_months, dormancy_days, end_of_day
 from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 

@@ -3,14 +3,12 @@ path, resumable), and revoking a redemption."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, partial
 
-import boto3
-
+from partnerpoints.dal.code_batch_generator import start_code_batch
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.promo_redemption_store import PromoRedemptionStore
 from partnerpoints.dal.promo_store import CodeCollision, PromoStore
@@ -189,20 +187,12 @@ class PromoCampaigns:
         return RevokeReceipt(redemption=current, entry_id=posting.entry_id, duplicate=not revoked)
 
 
-def invoke_generator(batch_id: str) -> None:
-    """Start the batch's generator function (asynchronously: Lambda retries it, then the DLQ)."""
-    settings = get_settings()
-    client = boto3.client("lambda", region_name=settings.region)
-    client.invoke(
-        FunctionName=settings.promo_code_batch_function_name,
-        InvocationType="Event",
-        Payload=json.dumps({"batch_id": batch_id}).encode(),
-    )
-
-
 @cache
 def get_promo_campaigns() -> PromoCampaigns:
     settings = get_settings()
     return PromoCampaigns(
-        PromoStore(settings), PromoRedemptionStore(settings), PartnerStore(settings), invoke_generator
+        PromoStore(settings),
+        PromoRedemptionStore(settings),
+        PartnerStore(settings),
+        partial(start_code_batch, settings),
     )

@@ -3,11 +3,9 @@ partner draws only on the campaigns that allow that partner."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
-from pynamodb.transactions import TransactWrite
-
+from partnerpoints.dal.ledger_store import StageMore, Transaction
 from partnerpoints.dal.promo_redemption_store import Holding, PromoRedemptionStore, stage_holdings
 from partnerpoints.dal.promo_store import PromoStore
 from partnerpoints.exceptions import InsufficientPoints, PromoPointsRestricted
@@ -77,12 +75,10 @@ class PromoWallet:
         return allocate(holdings, campaigns, partner_id, points)
 
     @staticmethod
-    def stage(
-        member_id: str, allocations: dict[str, int], guarded: bool
-    ) -> Callable[[TransactWrite, datetime], None]:
+    def stage(member_id: str, allocations: dict[str, int], guarded: bool) -> StageMore:
         """What a promo posting adds to its transaction: each campaign holding moves with it."""
 
-        def stage_more(transaction: TransactWrite, now: datetime) -> None:
+        def stage_more(transaction: Transaction, now: datetime) -> None:
             stage_holdings(transaction, member_id, allocations, now, guarded)
 
         return stage_more

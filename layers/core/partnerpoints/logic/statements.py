@@ -1,5 +1,5 @@
 """What a statement says, computed from the ledger's entries and the orders' histories alone, so the
-same period always gives the same figures: periods, an account's opening and closing, the orders of a
+same period always gives the same figures: an account's opening and closing, the orders of a
 partner as they stood at a period's edges, and the partner's money and click figures.
 
 Rounding is explicit: commission scaled to a restated amount and the rates (conversion, earnings per
@@ -8,11 +8,10 @@ click) are rounded half-even; points never are (they are integers already).
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -22,6 +21,7 @@ from partnerpoints.logic.order_lifecycle import commission_reversed_minor
 from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.ledger import Account, Balance, EntryKind, LedgerEntry
 from partnerpoints.models.orders import Order, OrderStatus, from_minor_units
+from partnerpoints.models.periods import Period
 
 # What keeps points alive: a member's own earning, redeeming or spending. Releases, voids, clawbacks,
 # revocations, refunds of spends, adjustments and expiries happen to a member, not by them.
@@ -29,72 +29,6 @@ QUALIFYING_KINDS = frozenset({EntryKind.ACCRUAL_PENDING, EntryKind.PROMO_CREDIT,
 EXPIRY_NOTICE_DAYS = 30
 _COMMISSIONED = frozenset({OrderStatus.APPROVED, OrderStatus.REFUNDED})
 _RATE = Decimal("0.0001")
-
-
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day when it has fewer days (Aug 31 + 6 -> Feb 28)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
-
-
-def dormancy_days(day: date, months: int) -> list[date]:
-    """The days whose last qualifying activity makes points expire when `day` closes: the day `months`
-    before and, when `day` ends a shorter month, the later days of that month that clamp onto it
-    (Jan 29-31 + 1 month all land on Feb 28)."""
-    start = add_months(day, -months)
-    candidates = [start + timedelta(days=n) for n in range(4)]
-    return [candidate for candidate in candidates if add_months(candidate, months) == day]
-
-
-@dataclass(frozen=True)
-class Period:
-    """A closed day ("2026-11-22") or a month ("2026-11"), both inclusive, in UTC."""
-
-    label: str
-    first: date
-    last: date
-
-    @classmethod
-    def day(cls, day: date) -> Period:
-        return cls(day.isoformat(), day, day)
-
-    @classmethod
-    def month(cls, year: int, month: int) -> Period:
-        last = date(year, month, calendar.monthrange(year, month)[1])
-        return cls(f"{year:04d}-{month:02d}", date(year, month, 1), last)
-
-    @classmethod
-    def parse(cls, label: str) -> Period:
-        """From its label; ValueError names what is wrong."""
-        if len(label) == 7:
-            year, _, month = label.partition("-")
-            if not (year.isdigit() and month.isdigit() and 1 <= int(month) <= 12):
-                raise ValueError(f"{label!r} is not a month (YYYY-MM)")
-            return cls.month(int(year), int(month))
-        return cls.day(date.fromisoformat(label))
-
-    @property
-    def is_day(self) -> bool:
-        return self.first == self.last
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=UTC)
-
-    @property
-    def end(self) -> datetime:
-        return end_of_day(self.last)
-
-    def days(self) -> list[date]:
-        return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
-
-    def describe(self) -> dict[str, str]:
-        return {"label": self.label, "from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
 def figures(balance: Balance) -> dict[str, int]:

@@ -62,6 +62,3 @@ class EarningRules(BaseModel):
         spend = Decimal(from_minor_units(spend_reference_minor, self.reference_currency))
         reached = [tier for tier in self.tiers if spend >= tier.threshold]
         return reached[-1]
-
-    def tier_named(self, name: str) -> Tier | None:
-        return next((tier for tier in self.tiers if tier.name == name), None)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Field, Json, field_validator
 
 from partnerpoints.activity import SHARDS
-from partnerpoints.logic.statements import Period
+from partnerpoints.models.periods import Period
 
 
 class StatementRun(BaseModel):
