@@ -161,3 +161,17 @@ def test_every_function_has_code_and_sample_events(moto_stack: LocalStack) -> No
         assert events, f"events/{logical_id}/ has no sample event"
         for event in events:
             json.loads(Path(event).read_text())
+
+
+def test_the_alarms_operations_relies_on_watch_what_they_say() -> None:
+    alarms = resources_of_type(translate_template(), "AWS::CloudWatch::Alarm")
+    assert set(alarms) == {"DeadLetterQueueAlarm", "StatementMismatchesAlarm", "UnrecordedClicksAlarm"}
+    dead_letters = alarms["DeadLetterQueueAlarm"]["Properties"]
+    assert dead_letters["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarms["StatementMismatchesAlarm"]["Properties"]["MetricName"] == "StatementMismatches"
+    query = alarms["UnrecordedClicksAlarm"]["Properties"]["Metrics"][0]["Expression"]
+    assert "SUM(UnrecordedClicks)" in query
+    for alarm in alarms.values():
+        assert alarm["Properties"]["Threshold"] == 1
