@@ -19,7 +19,7 @@ help:
 	@echo "make serve              the whole template on this machine (ARGS=--dynamodb-local for DynamoDB Local)"
 	@echo "make invoke-FUNCTION    run a function with each of its events/FUNCTION/*.json (EVENT=file for one)"
 	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
-	@echo "make bench              DynamoDB requests/units per ledger operation and per click, cold starts, local stack latency"
+	@echo "make bench              requests, capacity units, latencies, cold imports: rewrites docs/benchmarks.md"
 
 # The virtual environment is rebuilt when a pin changes.
 $(INSTALLED): pyproject.toml layers/core/requirements.txt requirements-dev.txt
@@ -105,4 +105,5 @@ bench: bootstrap
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .venv-* .aws-sam .local .mypy_cache .ruff_cache .pytest_cache .coverage bench/results infra/node_modules
+	rm -rf $(VENV) .venv-* .aws-sam .local .mypy_cache .ruff_cache .pytest_cache .coverage infra/node_modules
+	find bench/results -type f ! -name latest.json -delete 2>/dev/null || true

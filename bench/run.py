@@ -1,5 +1,6 @@
-"""`make bench`: DynamoDB requests and capacity units per ledger operation, and each function's cold
-import time against a bare `import boto3`. Prints a table and writes bench/results/latest.json.
+"""`make bench`: DynamoDB requests and capacity units per operation, the click handler's time, each
+function's cold import against a bare `import boto3`, the nightly run and the local stack. Writes
+bench/results/latest.json and docs/benchmarks.md (bench/report.py), and prints the page.
 
 Capacity comes from DynamoDB Local's ConsumedCapacity (it charges as DynamoDB does: a transactional
 write costs two units per KB per item); latencies on this machine are shown for orientation only.
@@ -23,6 +24,7 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "PartnerPoints")  # as the template sets it
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -32,6 +34,7 @@ from clicks import cold_first_click_costs, dynamodb_figures, handler_microsecond
 from moto import mock_aws
 from postbacks import postback_figures
 from promo import promo_figures
+from report import PAGE, render, write_page
 from statements import statements_figures
 
 from harness import cold_import_seconds, measure, metered_dynamodb, write_json
@@ -181,6 +184,8 @@ def main() -> None:
 
     with dynamodb_local() as endpoint, mock_aws():
         stack = provision(Endpoints(dynamodb=endpoint), stack_name="bench")
+        # What the functions' code reads through get_settings() (earning rules, table names).
+        os.environ.update(stack.runtime_environment())
         ledger = ledger_figures(stack, args.runs)
         imports = import_figures(stack, args.import_runs)
         clicks = dynamodb_figures(stack, args.runs)
@@ -194,79 +199,22 @@ def main() -> None:
         }
     local = local_stack_figures(args.local_runs)
 
-    print(f"\nLedger on DynamoDB Local, mean per operation over {args.runs} runs")
-    print(f"{'operation':<28}{'requests':>9}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
-    for name, row in ledger.items():
-        print(
-            f"{name:<28}{row['requests']:>9.1f}{row['read_units']:>7.1f}{row['write_units']:>7.1f}"
-            f"{row['median_ms']:>11.1f}"
-        )
-    print(f"\nClicks on DynamoDB Local, mean per click over {args.runs} runs")
-    print(f"{'click':<36}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
-    for name, row in clicks.items():
-        print(
-            f"{name:<36}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
-            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
-        )
-    print(f"\nPostbacks on DynamoDB Local, mean per delivery over {args.runs} runs")
-    print(f"{'delivery':<40}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
-    for name, row in postbacks.items():
-        print(
-            f"{name:<40}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
-            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
-        )
-    print(f"\nAccrual and spends on DynamoDB Local, mean per order version or spend over {args.runs} runs")
-    print(f"{'operation':<44}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
-    for name, row in accruals.items():
-        print(
-            f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
-            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
-        )
-    print(f"\nPromo codes on DynamoDB Local, mean per operation over {args.runs} runs")
-    print(f"{'operation':<44}{'requests':>9}{'reads':>7}{'RCU':>7}{'WCU':>7}{'median ms':>11}")
-    for name, row in promos.items():
-        print(
-            f"{name:<44}{row['requests']:>9.1f}{row['reads']:>7.1f}{row['read_units']:>7.1f}"
-            f"{row['write_units']:>7.1f}{row['median_ms']:>11.1f}"
-        )
-    print("\nNightly statements on DynamoDB Local: the run for one day (settle, 16 shards, manifest)")
-    print(f"{'day':<30}{'statements':>11}{'seconds':>9}{'requests':>10}{'RCU':>9}{'WCU':>9}{'clean':>7}")
-    for name, row in statements.items():
-        print(
-            f"{name:<30}{row['statements']:>11.0f}{row['seconds']:>9.1f}{row['requests']:>10.0f}"
-            f"{row['read_units']:>9.1f}{row['write_units']:>9.1f}{'yes' if row['clean'] else 'NO':>7}"
-        )
-    small, large = statements.values()
-    print(
-        f"{'50,000 / 1,000 members':<30}{'':>11}{large['seconds'] / small['seconds']:>8.2f}x"
-        f"{large['requests'] / small['requests']:>9.2f}x{large['read_units'] / small['read_units']:>8.2f}x"
-    )
-    print("\nClickRedirectFunction in this process")
-    for name, value in click_handler.items():
-        print(f"{name:<64}{value:>10.1f}")
-    print(f"\nCold import in a fresh interpreter, median of {args.import_runs}")
-    print(f"{'module':<56}{'ms':>8}{'x boto3':>9}")
-    for name, row in imports.items():
-        print(f"{name:<56}{row['seconds'] * 1000:>8.1f}{row['ratio']:>9.2f}")
-    print(f"\nLocal stack on moto, median of {args.local_runs} (one process per function, as in Lambda)")
-    for name, value in local.items():
-        print(f"{name:<56}{value:>8.1f}")
-    write_json(
-        args.out,
-        {
-            "ledger": ledger,
-            "clicks": clicks,
-            "postbacks": postbacks,
-            "accrual": accruals,
-            "promo": promos,
-            "statements": statements,
-            "click_handler": click_handler,
-            "imports": imports,
-            "local_stack": local,
-            "python": sys.version.split()[0],
-        },
-    )
-    print(f"\nwrote {args.out}")
+    results = {
+        "ledger": ledger,
+        "clicks": clicks,
+        "postbacks": postbacks,
+        "accrual": accruals,
+        "promo": promos,
+        "statements": statements,
+        "click_handler": click_handler,
+        "imports": imports,
+        "local_stack": local,
+        "python": sys.version.split()[0],
+    }
+    write_json(args.out, results)
+    write_page(results)
+    print(render(results))
+    print(f"wrote {args.out} and {PAGE}")
 
 
 if __name__ == "__main__":
