@@ -1,5 +1,5 @@
 """ClickRedirectFunction through its real handler, on tables and a secret built from the template: a
-link made through the admin API redirects a shopper and stores the click as DESIGN §3 describes."""
+link made through the admin API redirects a shopper and stores the click as docs/clicks.md describes."""
 
 from __future__ import annotations
 

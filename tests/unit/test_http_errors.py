@@ -1,4 +1,4 @@
-"""Every error leaves the API as the DESIGN §3 body, with the status its exception deserves."""
+"""Every error leaves the API as the error body of docs/design.md, with the status its exception deserves."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Standard library only, because the click function uses it on its hot path. Partner domains are
 normalised hostnames; destinations are https URL templates whose scheme and host hold no macro; a
-destination's or fallback's host must be an allowed domain or a subdomain of one (DESIGN §4.6).
+destination's or fallback's host must be an allowed domain or a subdomain of one.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The one place that turns exceptions into HTTP answers with the DESIGN §3 error body."""
+"""The one place that turns exceptions into HTTP answers with the error body of docs/design.md."""
 
 from __future__ import annotations
 

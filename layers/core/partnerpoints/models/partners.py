@@ -2,7 +2,7 @@
 
 Every host a shopper can be sent to is checked here: partner domains are normalised hostnames, link
 destinations are https URL templates whose scheme and host hold no macro, and a destination's or
-fallback's host must be one of the partner's allowed domains or a subdomain of one (DESIGN §4.6).
+fallback's host must be one of the partner's allowed domains or a subdomain of one.
 """
 
 from __future__ import annotations
