@@ -78,7 +78,7 @@ template-check: $(INSTALLED)
 test: lint typecheck template-check pytest calendar
 
 pytest: bootstrap
-	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider
+	$(BIN)/pytest --cov --cov-report=term -p no:cacheprovider --durations=25
 
 # The date-sensitive tests (marker `calendar`) again with the clock moved to awkward moments, each in a
 # local time zone that disagrees about the date or changes its clocks (MOMENT@ZONE): a month's and a
