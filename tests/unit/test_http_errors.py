@@ -8,8 +8,16 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, Field
 
-from partnerpoints.exceptions import ConflictingEntry, InsufficientPoints, LedgerBusy
+import partnerpoints.exceptions
+from partnerpoints.exceptions import (
+    ConflictingEntry,
+    InsufficientPoints,
+    LedgerBusy,
+    PartnerPointsError,
+    StorageUnavailable,
+)
 from partnerpoints.http_api import create_http_app
+from partnerpoints.http_errors import status_of
 from partnerpoints_infra.functions import LocalLambdaContext
 
 app = create_http_app()
@@ -32,18 +40,28 @@ def raise_named(name: str) -> dict[str, str]:
         ),
         "conflict": ConflictingEntry("entry e already exists with different contents"),
         "busy": LedgerBusy("retry later"),
+        "storage": StorageUnavailable("the click signing secret could not be read"),
+        "unmapped": Unmapped("secret internals of a new error"),
         "bug": KeyError("secret internals"),
     }
     raise errors[name]
 
 
-def call(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+class Unmapped(PartnerPointsError):
+    """A domain error someone forgot to map (defined here, so the hierarchy walk below skips it)."""
+
+    code = "unmapped"
+
+
+def call(
+    method: str, path: str, body: str | None = None, content_type: str = "application/json"
+) -> dict[str, Any]:
     event = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": "",
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": content_type},
         "requestContext": {
             "http": {"method": method, "path": path, "sourceIp": "192.0.2.1"},
             "stage": "$default",
@@ -70,6 +88,8 @@ def error_of(response: dict[str, Any]) -> dict[str, Any]:
         ("insufficient", 409, "insufficient_points"),
         ("conflict", 409, "conflicting_entry"),
         ("busy", 503, "ledger_busy"),
+        ("storage", 503, "service_unavailable"),
+        ("unmapped", 500, "internal_error"),
         ("bug", 500, "internal_error"),
     ],
 )
@@ -101,3 +121,40 @@ def test_unknown_route_is_a_404_with_the_error_body() -> None:
     response = call("GET", "/nowhere")
     assert response["statusCode"] == 404
     assert error_of(response)["code"] == "route_not_found"
+
+
+def _domain_errors(kind: type[PartnerPointsError]) -> list[type[PartnerPointsError]]:
+    found = []
+    for sub in kind.__subclasses__():
+        if sub.__module__ == partnerpoints.exceptions.__name__:
+            found += [sub, *_domain_errors(sub)]
+    return found
+
+
+@pytest.mark.parametrize("kind", _domain_errors(PartnerPointsError), ids=lambda kind: kind.__name__)
+def test_every_domain_error_has_an_explicit_status(kind: type[PartnerPointsError]) -> None:
+    status = status_of(kind.__new__(kind))
+    assert status is not None
+    assert 400 <= status < 600
+
+
+def test_the_walk_sees_every_domain_error() -> None:
+    assert len(_domain_errors(PartnerPointsError)) >= 25
+    assert status_of(Unmapped("x")) is None
+
+
+def test_a_storage_outage_says_when_to_retry() -> None:
+    response = call("GET", "/raise/storage")
+    assert response["headers"]["Retry-After"] == "1"
+    assert "secret" in error_of(response)["message"]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/octet-stream"])
+def test_a_body_that_is_not_json_is_415_naming_its_content_type(content_type: str) -> None:
+    response = call("POST", "/things", "points=5", content_type=content_type)
+    assert response["statusCode"] == 415
+    error = error_of(response)
+    assert error["code"] == "unsupported_media_type"
+    assert error["details"] == [
+        {"path": "headers.content-type", "message": f"{content_type!r} is not accepted here"}
+    ]
