@@ -99,7 +99,7 @@ class Scenario:
     def show(self, request: str, answer: Answer, note: str = "") -> None:
         self.answers[str(answer.status)] += 1
         if not note and answer.status >= 400:
-            # The API's own error code (docs/design.md, errors); the gateway's answers carry a message instead.
+            # The API's own error code (the body docs/design.md describes); the gateway's carry a message.
             body = answer.json()
             note = body["error"]["code"] if "error" in body else body.get("message", "")
         print(f"  {request:<58} -> {answer.status} {note}", file=self.out)
