@@ -41,7 +41,29 @@ from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postbacks import get_postback_desk
 from partnerpoints.settings import Settings, get_settings
 from partnerpoints_infra.dynamodb_local import dynamodb_local
+from partnerpoints_infra.processes import OWNER_VARIABLE, kill, outliving
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
+
+# Every process the tests start inherits this tag (and the local stack hands it to its functions), so
+# the session can tell at its end whether any outlived its test.
+SESSION_OWNER = os.environ[OWNER_VARIABLE] = f"tests-{uuid.uuid4().hex}"
+LEFTOVER_GRACE_SECONDS = 15.0  # a stopped process may take a moment to finish exiting
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a process a test started is still alive once every test and fixture has
+    finished: it would otherwise run on after CI, holding ports and memory. The leftovers are killed."""
+    leftovers = outliving(SESSION_OWNER, LEFTOVER_GRACE_SECONDS)
+    if not leftovers:
+        return
+    kill([process.pid for process in leftovers])
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"  {process.pid} {process.command[:200]}" for process in leftovers]
+    message = "processes started by the tests outlived them (now killed):\n" + "\n".join(lines)
+    if reporter is not None:
+        reporter.write_line(message, red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -19,10 +19,12 @@ import boto3
 import pytest
 
 from partnerpoints_infra.local.serve import STATE_FILE
+from partnerpoints_infra.processes import child_pids, kill
 from partnerpoints_infra.template import PROJECT_ROOT
 
 BACKENDS = ["moto", "dynamodb-local"]
 STARTUP_TIMEOUT_SECONDS = 120.0
+STOP_TIMEOUT_SECONDS = 60.0  # serve stops in order within seconds, or at once after its own 20 s
 
 
 @dataclass
@@ -54,13 +56,20 @@ class ServedStack:
     def lambda_client(self) -> Any:
         return boto3.client("lambda", endpoint_url=self.lambda_url, region_name="us-east-1")
 
-    def stop(self) -> str:
-        """Ctrl-C, as a developer would; returns what the stack printed."""
+    def stop(self, signum: signal.Signals = signal.SIGINT) -> str:
+        """Ctrl-C (or another signal), as a developer would; returns what the stack printed. A stack
+        that does not stop is killed with everything it started, and the test fails."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        self.process.wait(timeout=60)
-        if self.reader is not None:
-            self.reader.join(timeout=10)
+            self.process.send_signal(signum)
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            kill([*child_pids(self.process.pid), self.process.pid])
+            self.process.wait()
+            raise AssertionError(f"local serve did not stop on {signum.name}") from None
+        finally:
+            if self.reader is not None:
+                self.reader.join(timeout=10)
         return "".join(self.output)
 
 
@@ -77,14 +86,16 @@ def serve_command(state_dir: Path, *extra: str, port: int = 0) -> list[str]:
     ]
 
 
-def start_served_stack(state_dir: Path, *extra: str) -> ServedStack:
+def start_served_stack(
+    state_dir: Path, *extra: str, environment: dict[str, str] | None = None
+) -> ServedStack:
     process = subprocess.Popen(
         serve_command(state_dir, *extra),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO"},
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO", **(environment or {})},
     )
     state_file = state_dir / STATE_FILE
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS

@@ -4,11 +4,14 @@ a clear answer when its port is taken."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
+import uuid
 from pathlib import Path
 from urllib.parse import urlparse
 
 from partnerpoints_infra.http_client import call
+from partnerpoints_infra.processes import OWNER_VARIABLE, outliving
 from partnerpoints_infra.template import PROJECT_ROOT, load_sam_template, resources_of_type
 from tests.e2e.conftest import serve_command, start_served_stack
 
@@ -43,3 +46,13 @@ def test_serve_prints_what_it_serves_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
     assert set(described["functions"]) == set(
         resources_of_type(load_sam_template(), "AWS::Serverless::Function")
     )
+
+
+def test_serve_stops_on_sigterm_and_leaves_no_process_behind(tmp_path: Path) -> None:
+    owner = f"serve-{uuid.uuid4().hex}"  # carried by the stack and every process it starts
+    served = start_served_stack(tmp_path, "--dynamodb-local", environment={OWNER_VARIABLE: owner})
+    assert call("GET", f"{served.http_url}/health").status == 200
+    output = served.stop(signal.SIGTERM)
+    assert served.process.returncode == 0
+    assert output.rstrip().endswith("Stopped.")
+    assert outliving(owner, grace_seconds=10) == []  # its function environments and DynamoDB Local too

@@ -42,15 +42,27 @@ from partnerpoints_infra.local.lambda_api import (
 from partnerpoints_infra.local.queue_pump import QueuePump, queue_mappings
 from partnerpoints_infra.local.schedules import Scheduler, schedules_of
 from partnerpoints_infra.local.stream_pump import AwsClients, StreamPump, stream_mappings
+from partnerpoints_infra.processes import OWNER_VARIABLE, child_pids, kill
 from partnerpoints_infra.provision import LOCAL_ACCOUNT_ID, Endpoints, LocalStack, provision
 from partnerpoints_infra.template import TEMPLATE_PATH, resources_of_type
 
 DEFAULT_STATE_DIR = Path(".local")
 STATE_FILE = "stack.json"
+STOP_TIMEOUT_SECONDS = 20.0  # stopping in order takes a second or two; past this, stop at once
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 # Passed through from the developer's shell; everything else a function sees comes from the template.
-# (COVERAGE_PROCESS_CONFIG lets the test suite's coverage follow functions into their processes.)
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV", "COVERAGE_PROCESS_CONFIG")
+# (COVERAGE_PROCESS_CONFIG lets the test suite's coverage follow functions into their processes;
+# OWNER_VARIABLE lets whoever started the stack find its functions' processes too.)
+_INHERITED = (
+    "PATH",
+    "HOME",
+    "LANG",
+    "LC_ALL",
+    "TMPDIR",
+    "VIRTUAL_ENV",
+    "COVERAGE_PROCESS_CONFIG",
+    OWNER_VARIABLE,
+)
 
 
 @dataclass(frozen=True)
@@ -277,15 +289,34 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         yield running
 
 
+def _stop_now(out: IO[str] | None, why: str) -> None:
+    """No more waiting: end every process this stack started (function environments, DynamoDB Local)
+    and exit, so that nothing outlives the command."""
+    print(f"Stopping now ({why}).", file=out, flush=True)
+    kill(child_pids(os.getpid()))
+    os._exit(1)
+
+
 def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
-    """Run until Ctrl-C or SIGTERM."""
+    """Run until Ctrl-C or SIGTERM; stop in order, or at once on a second signal or when stopping in
+    order takes longer than STOP_TIMEOUT_SECONDS."""
     stopping = threading.Event()
+
+    def on_signal(signum: int, _: Any) -> None:
+        if stopping.is_set():
+            _stop_now(out, f"{signal.Signals(signum).name} while stopping")
+        stopping.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+        signal.signal(signum, on_signal)
+    watchdog = threading.Timer(STOP_TIMEOUT_SECONDS, _stop_now, args=(out, "stopping took too long"))
+    watchdog.daemon = True
     with running_stack(options) as running:
         print(running.banner(), file=out, flush=True)
         while not stopping.wait(0.5):
             pass
         print("Stopping the local stack...", file=out, flush=True)
+        watchdog.start()
+    watchdog.cancel()
     print("Stopped.", file=out, flush=True)
     return 0
