@@ -175,3 +175,26 @@ def test_the_alarms_operations_relies_on_watch_what_they_say() -> None:
     assert "SUM(UnrecordedClicks)" in query
     for alarm in alarms.values():
         assert alarm["Properties"]["Threshold"] == 1
+
+
+def _routes() -> dict[str, str]:
+    """Route key -> who may call it (public, MemberAuthorizer or AWS_IAM)."""
+    routes = {}
+    for function in resources_of_type(load_sam_template(), "AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                properties = event["Properties"]
+                caller = properties.get("Auth", {}).get("Authorizer", "public")
+                routes[f"{properties['Method']} {properties['Path']}"] = caller
+    return routes
+
+
+def test_every_public_and_member_route_has_its_own_throttle_and_only_real_routes_have_one() -> None:
+    api = load_sam_template()["Resources"]["HttpApi"]["Properties"]
+    settings = api["RouteSettings"]
+    routes = _routes()
+    assert set(settings) <= set(routes)
+    assert {route for route, caller in routes.items() if caller != "AWS_IAM"} <= set(settings)
+    for limits in settings.values():
+        assert 0 < limits["ThrottlingRateLimit"] <= limits["ThrottlingBurstLimit"]
+        assert limits["ThrottlingRateLimit"] <= api["DefaultRouteSettings"]["ThrottlingRateLimit"]
