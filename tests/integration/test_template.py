@@ -163,9 +163,17 @@ def test_every_function_has_code_and_sample_events(moto_stack: LocalStack) -> No
             json.loads(Path(event).read_text())
 
 
-def test_the_alarms_operations_relies_on_watch_what_they_say() -> None:
-    alarms = resources_of_type(translate_template(), "AWS::CloudWatch::Alarm")
-    assert set(alarms) == {"DeadLetterQueueAlarm", "StatementMismatchesAlarm", "UnrecordedClicksAlarm"}
+def test_the_alarms_operations_relies_on_watch_what_they_say_and_tell_the_alarm_topic() -> None:
+    template = translate_template()
+    alarms = resources_of_type(template, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == {
+        "DeadLetterQueueAlarm",
+        "StatementMismatchesAlarm",
+        "UnrecordedClicksAlarm",
+        "HttpApiServerErrorsAlarm",
+        "BackgroundFunctionsFailingAlarm",
+        "OrderStreamBacklogAlarm",
+    }
     dead_letters = alarms["DeadLetterQueueAlarm"]["Properties"]
     assert dead_letters["Dimensions"] == [
         {"Name": "QueueName", "Value": {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]}}
@@ -173,8 +181,19 @@ def test_the_alarms_operations_relies_on_watch_what_they_say() -> None:
     assert alarms["StatementMismatchesAlarm"]["Properties"]["MetricName"] == "StatementMismatches"
     query = alarms["UnrecordedClicksAlarm"]["Properties"]["Metrics"][0]["Expression"]
     assert "SUM(UnrecordedClicks)" in query
+    backlog = alarms["OrderStreamBacklogAlarm"]["Properties"]
+    assert (backlog["MetricName"], backlog["Dimensions"][0]["Value"]) == (
+        "IteratorAge",
+        {"Ref": "AccrualFunction"},
+    )
+    watched = json.dumps(alarms["BackgroundFunctionsFailingAlarm"]["Properties"]["Metrics"])
+    for function in ("AccrualFunction", "StatementsFunction", "PromoCodeBatchFunction"):
+        assert watched.count(f'"Ref": "{function}"') == 2  # its errors and its throttles
     for alarm in alarms.values():
-        assert alarm["Properties"]["Threshold"] == 1
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    subscription = template["Resources"]["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
 
 
 def _routes() -> dict[str, str]:
