@@ -22,6 +22,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,6 +30,7 @@ import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from partnerpoints_infra.functions import function_specs
+from partnerpoints_infra.local.alarms import local_alarms
 from partnerpoints_infra.local.backends import backends
 from partnerpoints_infra.local.bucket_mirror import BucketMirror
 from partnerpoints_infra.local.function_pool import FunctionPool, InvocationResult, Printer, console_printer
@@ -183,6 +185,11 @@ class RunningStack:
         return "\n".join(lines)
 
 
+def _visible_messages(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
 def _queue_urls(stack: LocalStack) -> dict[str, str]:
     return {
         resource.attributes["Arn"]: resource.ref
@@ -213,6 +220,9 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         endpoints: Endpoints = cleanup.enter_context(backends(options.use_dynamodb_local))
         stack = provision(endpoints, template_path=options.template_path)
         specs = function_specs(stack)
+        session = boto3.session.Session(region_name=endpoints.region)
+        sqs = session.client("sqs", endpoint_url=endpoints.sqs)
+        alarms = local_alarms(stack, partial(_visible_messages, sqs), printer)
         # The Lambda API's port is bound first: functions that invoke others are told where it is.
         lambda_socket = socket.create_server((options.host, options.lambda_port))
         cleanup.callback(lambda_socket.close)
@@ -221,15 +231,14 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         environments = {
             name: lambda_environment(stack, name, spec.memory_mb, lambda_url) for name, spec in specs.items()
         }
-        pool = FunctionPool(specs, environments, endpoints.region, LOCAL_ACCOUNT_ID, printer)
+        pool = FunctionPool(specs, environments, endpoints.region, LOCAL_ACCOUNT_ID, alarms.tapping(printer))
         cleanup.callback(pool.close)
         pool.warm()
 
-        session = boto3.session.Session(region_name=endpoints.region)
         s3 = session.client("s3", endpoint_url=endpoints.s3)
         clients = AwsClients(
             streams=session.client("dynamodbstreams", endpoint_url=endpoints.dynamodb),
-            sqs=session.client("sqs", endpoint_url=endpoints.sqs),
+            sqs=sqs,
             queue_urls=_queue_urls(stack),
         )
 
@@ -261,6 +270,8 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         scheduler = Scheduler(schedules_of(stack), pool, clients, printer)
         scheduler.start()
         cleanup.callback(scheduler.stop)
+        alarms.start()
+        cleanup.callback(alarms.stop)
 
         buckets = {
             logical_id: stack.resources[logical_id].ref
