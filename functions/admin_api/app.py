@@ -4,48 +4,67 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.http_api import create_http_app, json_response, member_link_url, public_base_url
+from partnerpoints.exceptions import (
+    AlreadyExists,
+    ConcurrentChange,
+    InvalidCursor,
+    InvalidField,
+    LinkNotFound,
+    OrderBusy,
+    OrderConflict,
+    OrderNotFound,
+    PartnerNotFound,
+)
+from partnerpoints.http_api import create_http_app, member_link_url, public_base_url
+from partnerpoints.http_errors import answers
 from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
-from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS, IssuedCredentials
-from partnerpoints.models.orders import Attention, ReviewRequest
+from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
+from partnerpoints.models.orders import Attention, OrdersPage, OrderView, ReviewRequest
 from partnerpoints.models.partners import (
+    CreatedPartner,
     Link,
     LinkId,
     LinkSettings,
-    MemberLink,
+    LinkView,
+    MemberLinkView,
     NewLink,
     NewMemberLink,
     NewPartner,
+    Partner,
     PartnerId,
     PartnerSettings,
+    RotatedSecrets,
 )
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 app = create_http_app()
+TAGS = ["operators"]
 
 
-def _with_url(link: Link) -> dict[str, Any]:
-    return {**link.model_dump(mode="json"), "url": f"{public_base_url(app.current_event)}/c/{link.link_id}"}
+def _with_url(link: Link) -> LinkView:
+    return LinkView(**link.model_dump(), url=f"{public_base_url(app.current_event)}/c/{link.link_id}")
 
 
-def _shown_once(issued: IssuedCredentials) -> dict[str, str]:
-    """The only answers that carry a partner's secrets; nothing logs them and no read returns them."""
-    return {"webhook_secret": issued.webhook_secret, "postback_token": issued.postback_token}
-
-
-@app.post("/admin/partners")
+@app.post(
+    "/admin/partners",
+    status_code=201,
+    tags=TAGS,
+    summary="Create a partner; the answer carries its postback credentials, shown this once",
+    responses=answers({201: "created, with its credentials"}, AlreadyExists, InvalidField),
+)
 @tracer.capture_method
-def create_partner(partner: NewPartner) -> Response[dict[str, Any]]:
+def create_partner(partner: NewPartner) -> CreatedPartner:
     created, issued = get_partner_directory().create_partner(partner)
-    return json_response(201, {**created.model_dump(mode="json"), **_shown_once(issued)})
+    return CreatedPartner(
+        **created.model_dump(), webhook_secret=issued.webhook_secret, postback_token=issued.postback_token
+    )
 
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
@@ -66,81 +85,136 @@ REQUIREMENTS = Requirements(
 parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 
-@app.post("/admin/partners/<partner_id>/rotate-secret")
+@app.post(
+    "/admin/partners/<partner_id>/rotate-secret",
+    tags=TAGS,
+    summary="New postback credentials; the previous ones keep working for a grace period",
+    responses=answers({200: "the new credentials, shown this once"}, PartnerNotFound, ConcurrentChange),
+)
 @tracer.capture_method
 def rotate_secret(
     partner_id: PartnerId,
     grace_hours: Annotated[int, Query(ge=0, le=MAX_GRACE_HOURS)] = DEFAULT_GRACE_HOURS,
-) -> dict[str, Any]:
+) -> RotatedSecrets:
     issued, previous_until = get_partner_directory().rotate_credentials(
         partner_id, timedelta(hours=grace_hours)
     )
-    return {
-        "partner_id": partner_id,
-        **_shown_once(issued),
-        "previous_valid_until": previous_until.isoformat(),
-    }
-
-
-@app.get("/admin/partners/<partner_id>")
-@tracer.capture_method
-def get_partner(partner_id: PartnerId) -> dict[str, Any]:
-    return get_partner_directory().get_partner(partner_id).model_dump(mode="json")
-
-
-@app.put("/admin/partners/<partner_id>")
-@tracer.capture_method
-def replace_partner(partner_id: PartnerId, partner: PartnerSettings) -> dict[str, Any]:
-    return get_partner_directory().replace_partner(partner_id, partner).model_dump(mode="json")
-
-
-@app.post("/admin/links")
-@tracer.capture_method
-def create_link(link: NewLink) -> Response[dict[str, Any]]:
-    return json_response(201, _with_url(get_partner_directory().create_link(link)))
-
-
-@app.get("/admin/links/<link_id>")
-@tracer.capture_method
-def get_link(link_id: LinkId) -> dict[str, Any]:
-    return _with_url(get_partner_directory().get_link(link_id))
-
-
-@app.put("/admin/links/<link_id>")
-@tracer.capture_method
-def replace_link(link_id: LinkId, link: LinkSettings) -> dict[str, Any]:
-    return _with_url(get_partner_directory().replace_link(link_id, link))
-
-
-@app.post("/admin/member-links")
-@tracer.capture_method
-def create_member_link(request: NewMemberLink) -> Response[dict[str, Any]]:
-    member_link: MemberLink = get_partner_directory().member_link(request)
-    return json_response(
-        201, {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
+    return RotatedSecrets(
+        partner_id=partner_id,
+        webhook_secret=issued.webhook_secret,
+        postback_token=issued.postback_token,
+        previous_valid_until=previous_until,
     )
 
 
-@app.get("/admin/orders")
+@app.get(
+    "/admin/partners/<partner_id>",
+    tags=TAGS,
+    summary="A partner's settings",
+    responses=answers({200: "the partner"}, PartnerNotFound),
+)
+@tracer.capture_method
+def get_partner(partner_id: PartnerId) -> Partner:
+    return get_partner_directory().get_partner(partner_id)
+
+
+@app.put(
+    "/admin/partners/<partner_id>",
+    tags=TAGS,
+    summary="Replace a partner's settings",
+    responses=answers({200: "the partner as stored"}, PartnerNotFound, InvalidField, ConcurrentChange),
+)
+@tracer.capture_method
+def replace_partner(partner_id: PartnerId, partner: PartnerSettings) -> Partner:
+    return get_partner_directory().replace_partner(partner_id, partner)
+
+
+@app.post(
+    "/admin/links",
+    status_code=201,
+    tags=TAGS,
+    summary="Create a tracking link to one of the partner's domains",
+    responses=answers({201: "created, with its URL"}, PartnerNotFound, AlreadyExists, InvalidField),
+)
+@tracer.capture_method
+def create_link(link: NewLink) -> LinkView:
+    return _with_url(get_partner_directory().create_link(link))
+
+
+@app.get(
+    "/admin/links/<link_id>",
+    tags=TAGS,
+    summary="A tracking link",
+    responses=answers({200: "the link, with its URL"}, LinkNotFound),
+)
+@tracer.capture_method
+def get_link(link_id: LinkId) -> LinkView:
+    return _with_url(get_partner_directory().get_link(link_id))
+
+
+@app.put(
+    "/admin/links/<link_id>",
+    tags=TAGS,
+    summary="Replace a link's destination or status",
+    responses=answers(
+        {200: "the link as stored"}, LinkNotFound, PartnerNotFound, InvalidField, ConcurrentChange
+    ),
+)
+@tracer.capture_method
+def replace_link(link_id: LinkId, link: LinkSettings) -> LinkView:
+    return _with_url(get_partner_directory().replace_link(link_id, link))
+
+
+@app.post(
+    "/admin/member-links",
+    status_code=201,
+    tags=TAGS,
+    summary="A member's personal click URL for a link",
+    responses=answers({201: "the member's link"}, LinkNotFound, PartnerNotFound),
+)
+@tracer.capture_method
+def create_member_link(request: NewMemberLink) -> MemberLinkView:
+    member_link = get_partner_directory().member_link(request)
+    return MemberLinkView(**member_link.model_dump(), url=member_link_url(app.current_event, member_link))
+
+
+@app.get(
+    "/admin/orders",
+    tags=TAGS,
+    summary="Orders waiting for an operator: in review, or unattributed",
+    responses=answers({200: "a page of orders, oldest first"}, InvalidCursor),
+)
 @tracer.capture_method
 def orders_waiting(
     status: Attention,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
-) -> dict[str, Any]:
+) -> OrdersPage:
     page = get_order_review().waiting(status, limit, cursor)
-    return {"orders": [order.view() for order in page.orders], "next_cursor": page.next_cursor}
+    return OrdersPage(orders=[order.view() for order in page.orders], next_cursor=page.next_cursor)
 
 
-@app.get("/admin/orders/<partner_id>/<order_id>")
+@app.get(
+    "/admin/orders/<partner_id>/<order_id>",
+    tags=TAGS,
+    summary="An order with its history",
+    responses=answers({200: "the order"}, OrderNotFound),
+)
 @tracer.capture_method
-def get_order(partner_id: PartnerId, order_id: str) -> dict[str, Any]:
+def get_order(partner_id: PartnerId, order_id: str) -> OrderView:
     return get_order_review().get_order(partner_id, order_id).view()
 
 
-@app.post("/admin/orders/<partner_id>/<order_id>/review")
+@app.post(
+    "/admin/orders/<partner_id>/<order_id>/review",
+    tags=TAGS,
+    summary="Approve or reject an order waiting for a decision",
+    responses=answers(
+        {200: "the order as decided"}, OrderNotFound, OrderConflict, ConcurrentChange, OrderBusy
+    ),
+)
 @tracer.capture_method
-def review_order(partner_id: PartnerId, order_id: str, decision: ReviewRequest) -> dict[str, Any]:
+def review_order(partner_id: PartnerId, order_id: str, decision: ReviewRequest) -> OrderView:
     return get_order_review().decide(partner_id, order_id, decision).view()
 
 

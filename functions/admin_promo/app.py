@@ -17,40 +17,73 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import StringConstraints
 
+from partnerpoints.exceptions import (
+    AlreadyExists,
+    CampaignNotFound,
+    CodeBatchNotFound,
+    ConcurrentChange,
+    InsufficientPoints,
+    InvalidCursor,
+    InvalidField,
+    LedgerBusy,
+    RedemptionNotFound,
+)
 from partnerpoints.http_api import create_http_app, json_response, operator_of
+from partnerpoints.http_errors import answers
 from partnerpoints.logic.promo_campaigns import MAX_CODES_PAGE, get_promo_campaigns
 from partnerpoints.models.promo import (
+    Campaign,
     CampaignId,
     CampaignTerms,
     CodeBatch,
+    CodePage,
     NewCampaign,
     NewCodes,
+    PromoCode,
+    RevokeReceipt,
     RevokeRequest,
 )
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 app = create_http_app()
+TAGS = ["promo codes"]
 BatchId = Annotated[str, StringConstraints(pattern=r"^batch-[0-9a-f]{12}$")]
 RedemptionId = Annotated[str, StringConstraints(pattern=r"^rdm-[0-9a-f]{16}$")]
 
 
-@app.post("/admin/promo-campaigns")
+@app.post(
+    "/admin/promo-campaigns",
+    status_code=201,
+    tags=TAGS,
+    summary="Create a promo campaign",
+    responses=answers({201: "the campaign"}, AlreadyExists, InvalidField),
+)
 @tracer.capture_method
-def create_campaign(campaign: NewCampaign) -> Response[dict[str, Any]]:
-    return json_response(201, get_promo_campaigns().create(campaign).model_dump(mode="json"))
+def create_campaign(campaign: NewCampaign) -> Campaign:
+    return get_promo_campaigns().create(campaign)
 
 
-@app.get("/admin/promo-campaigns/<campaign_id>")
+@app.get(
+    "/admin/promo-campaigns/<campaign_id>",
+    tags=TAGS,
+    summary="A campaign, with its redemption count",
+    responses=answers({200: "the campaign"}, CampaignNotFound),
+)
 @tracer.capture_method
-def get_campaign(campaign_id: CampaignId) -> dict[str, Any]:
-    return get_promo_campaigns().get(campaign_id).model_dump(mode="json")
+def get_campaign(campaign_id: CampaignId) -> Campaign:
+    return get_promo_campaigns().get(campaign_id)
 
 
-@app.put("/admin/promo-campaigns/<campaign_id>")
+@app.put(
+    "/admin/promo-campaigns/<campaign_id>",
+    tags=TAGS,
+    summary="Replace a campaign's terms (pause, extend, ...)",
+    responses=answers({200: "the campaign as stored"}, CampaignNotFound, InvalidField, ConcurrentChange),
+)
 @tracer.capture_method
-def replace_campaign(campaign_id: CampaignId, terms: CampaignTerms) -> dict[str, Any]:
-    return get_promo_campaigns().replace(campaign_id, terms).model_dump(mode="json")
+def replace_campaign(campaign_id: CampaignId, terms: CampaignTerms) -> Campaign:
+    return get_promo_campaigns().replace(campaign_id, terms)
 
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
@@ -70,36 +103,64 @@ REQUIREMENTS = Requirements(
 REQUIREMENTS.check()
 
 
-@app.post("/admin/promo-campaigns/<campaign_id>/codes")
+@app.post(
+    "/admin/promo-campaigns/<campaign_id>/codes",
+    tags=TAGS,
+    summary="A shared code (201), or a batch of unique codes a generator writes (202: follow the batch)",
+    responses=answers(
+        {201: "the shared code", 202: "the batch, being written"},
+        CampaignNotFound,
+        AlreadyExists,
+        InvalidField,
+    ),
+)
 @tracer.capture_method
-def add_codes(campaign_id: CampaignId, request: NewCodes) -> Response[dict[str, Any]]:
+def add_codes(campaign_id: CampaignId, request: NewCodes) -> Response[PromoCode | CodeBatch]:
     added = get_promo_campaigns().add_codes(campaign_id, request)
-    # A batch is written by the generator function: 202, follow it at its URL.
-    status = 202 if isinstance(added, CodeBatch) else 201
-    return json_response(status, added.model_dump(mode="json"))
+    return json_response(202 if isinstance(added, CodeBatch) else 201, added)
 
 
-@app.get("/admin/promo-code-batches/<batch_id>")
+@app.get(
+    "/admin/promo-code-batches/<batch_id>",
+    tags=TAGS,
+    summary="A batch's progress",
+    responses=answers({200: "the batch"}, CodeBatchNotFound),
+)
 @tracer.capture_method
-def get_batch(batch_id: BatchId) -> dict[str, Any]:
-    return get_promo_campaigns().batch(batch_id).model_dump(mode="json")
+def get_batch(batch_id: BatchId) -> CodeBatch:
+    return get_promo_campaigns().batch(batch_id)
 
 
-@app.get("/admin/promo-code-batches/<batch_id>/codes")
+@app.get(
+    "/admin/promo-code-batches/<batch_id>/codes",
+    tags=TAGS,
+    summary="A batch's codes, a page at a time",
+    responses=answers({200: "a page of codes"}, CodeBatchNotFound, InvalidCursor),
+)
 @tracer.capture_method
 def get_batch_codes(
     batch_id: BatchId,
     limit: Annotated[int, Query(ge=1, le=MAX_CODES_PAGE)] = MAX_CODES_PAGE,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
-) -> dict[str, Any]:
-    return get_promo_campaigns().batch_codes(batch_id, limit, cursor).model_dump(mode="json")
+) -> CodePage:
+    return get_promo_campaigns().batch_codes(batch_id, limit, cursor)
 
 
-@app.post("/admin/promo-redemptions/<redemption_id>/revoke")
+@app.post(
+    "/admin/promo-redemptions/<redemption_id>/revoke",
+    tags=TAGS,
+    summary="Take a redemption's points back, once",
+    responses=answers(
+        {201: "revoked", 200: "already revoked: the first receipt"},
+        RedemptionNotFound,
+        InsufficientPoints,
+        LedgerBusy,
+    ),
+)
 @tracer.capture_method
-def revoke(redemption_id: RedemptionId, request: RevokeRequest) -> Response[dict[str, Any]]:
+def revoke(redemption_id: RedemptionId, request: RevokeRequest) -> Response[RevokeReceipt]:
     receipt = get_promo_campaigns().revoke(redemption_id, request.reason, operator_of(app.current_event))
-    return json_response(200 if receipt.duplicate else 201, receipt.model_dump(mode="json"))
+    return json_response(200 if receipt.duplicate else 201, receipt)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

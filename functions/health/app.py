@@ -1,9 +1,10 @@
 """HealthFunction: GET /health, a liveness probe that touches no data."""
 
-from typing import Any
+from typing import Any, Literal
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
 
 from partnerpoints import __version__
 from partnerpoints.http_api import create_http_app
@@ -17,10 +18,15 @@ REQUIREMENTS.check()
 app = create_http_app()
 
 
-@app.get("/health")
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+
+
+@app.get("/health", tags=["operations"], summary="Liveness: the API answers; no data is touched")
 @tracer.capture_method
-def get_health() -> dict[str, str]:
-    return {"status": "ok", "version": __version__}
+def get_health() -> Health:
+    return Health(status="ok", version=__version__)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -7,7 +7,6 @@ same key with another body.
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -18,29 +17,53 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.exceptions import IdempotencyKeyReused, RequestInProgress, StorageUnavailable
-from partnerpoints.http_api import create_http_app, json_response, member_link_url, require_member_access
+from partnerpoints.exceptions import (
+    IdempotencyKeyReused,
+    InsufficientPoints,
+    InvalidCursor,
+    LedgerBusy,
+    LinkNotFound,
+    NotYourAccount,
+    PartnerNotFound,
+    PromoPointsRestricted,
+    RequestInProgress,
+    StorageUnavailable,
+)
+from partnerpoints.http_api import create_http_app, member_link_url, require_member_access
+from partnerpoints.http_errors import answers
 from partnerpoints.logic.earning import parse_earning_rules
 from partnerpoints.logic.member_accounts import SPEND_DEADLINE, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
-from partnerpoints.models.members import IdempotencyKey, SpendRequest
-from partnerpoints.models.partners import LinkId, NewMemberLink
+from partnerpoints.models.members import (
+    ActivityPage,
+    IdempotencyKey,
+    MemberBalance,
+    SpendReceipt,
+    SpendRequest,
+)
+from partnerpoints.models.partners import LinkId, MemberLinkView, NewMemberLink
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 app = create_http_app()
+TAGS = ["members"]
 
 
 def _require_access(member_id: str) -> None:
     require_member_access(app.current_event, member_id)
 
 
-@app.get("/members/<member_id>/balance")
+@app.get(
+    "/members/<member_id>/balance",
+    tags=TAGS,
+    summary="The member's available, pending and promo points",
+    responses=answers({200: "the balances"}, NotYourAccount),
+)
 @tracer.capture_method
-def get_balance(member_id: MemberId) -> dict[str, Any]:
+def get_balance(member_id: MemberId) -> MemberBalance:
     _require_access(member_id)
-    return get_member_accounts().balance(member_id).model_dump(mode="json")
+    return get_member_accounts().balance(member_id)
 
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
@@ -65,24 +88,44 @@ REQUIREMENTS = Requirements(
 parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
 
 
-@app.get("/members/<member_id>/activity")
+@app.get(
+    "/members/<member_id>/activity",
+    tags=TAGS,
+    summary="Both accounts' entries, newest first",
+    responses=answers({200: "a page of entries"}, NotYourAccount, InvalidCursor),
+)
 @tracer.capture_method
 def get_activity(
     member_id: MemberId,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
-) -> dict[str, Any]:
+) -> ActivityPage:
     _require_access(member_id)
-    return get_member_accounts().activity(member_id, limit, cursor).model_dump(mode="json")
+    return get_member_accounts().activity(member_id, limit, cursor)
 
 
-@app.post("/members/<member_id>/spend")
+@app.post(
+    "/members/<member_id>/spend",
+    status_code=201,
+    tags=TAGS,
+    summary="Spend points at a partner; a retry with the same Idempotency-Key answers the first receipt",
+    responses=answers(
+        {201: "spent (or the first answer to this Idempotency-Key)"},
+        NotYourAccount,
+        PartnerNotFound,
+        InsufficientPoints,
+        PromoPointsRestricted,
+        IdempotencyKeyReused,
+        RequestInProgress,
+        LedgerBusy,
+    ),
+)
 @tracer.capture_method
 def spend(
     member_id: MemberId,
     request: SpendRequest,
     idempotency_key: Annotated[IdempotencyKey, Header(alias="idempotency-key")],
-) -> Response[dict[str, Any]]:
+) -> SpendReceipt:
     _require_access(member_id)
     data = {
         "member_id": member_id,
@@ -101,15 +144,20 @@ def spend(
         raise RequestInProgress("a spend with this Idempotency-Key is in progress; retry shortly") from error
     except IdempotencyPersistenceLayerError as error:
         raise StorageUnavailable("spends cannot be recorded right now; retry shortly") from error
-    return json_response(201, receipt)
+    return SpendReceipt.model_validate(receipt)
 
 
-@app.get("/members/<member_id>/links/<link_id>")
+@app.get(
+    "/members/<member_id>/links/<link_id>",
+    tags=TAGS,
+    summary="The member's personal click URL for a link",
+    responses=answers({200: "the member's link"}, NotYourAccount, LinkNotFound, PartnerNotFound),
+)
 @tracer.capture_method
-def get_member_link(member_id: MemberId, link_id: LinkId) -> dict[str, Any]:
+def get_member_link(member_id: MemberId, link_id: LinkId) -> MemberLinkView:
     _require_access(member_id)
     member_link = get_partner_directory().member_link(NewMemberLink(member_id=member_id, link_id=link_id))
-    return {**member_link.model_dump(mode="json"), "url": member_link_url(app.current_event, member_link)}
+    return MemberLinkView(**member_link.model_dump(), url=member_link_url(app.current_event, member_link))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -10,10 +10,19 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.exceptions import MalformedBody
+from partnerpoints.exceptions import (
+    InvalidField,
+    MalformedBody,
+    OrderBusy,
+    OrderConflict,
+    PartnerNotFound,
+    PayloadTooLarge,
+    Unauthenticated,
+)
 from partnerpoints.http_api import create_http_app
+from partnerpoints.http_errors import answers
 from partnerpoints.logic.postbacks import SignedDelivery, UnsignedDelivery, get_postback_desk
-from partnerpoints.models.orders import Receipt
+from partnerpoints.models.orders import PostbackAnswer, Receipt
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
@@ -31,9 +40,11 @@ REQUIREMENTS = Requirements(
 REQUIREMENTS.check()
 
 app = create_http_app()
+TAGS = ["postbacks"]
+RECEIVED = {202: "a new change of the order, accepted", 200: "a repeat: nothing changed (duplicate=true)"}
 
 
-def _answer(partner_id: str, receipt: Receipt) -> Response[dict[str, Any]]:
+def _answer(partner_id: str, receipt: Receipt) -> Response[PostbackAnswer]:
     answer = receipt.answer
     metrics.add_dimension(name="partner_id", value=partner_id)
     if answer.duplicate:
@@ -51,7 +62,7 @@ def _answer(partner_id: str, receipt: Receipt) -> Response[dict[str, Any]]:
     return Response(
         status_code=receipt.status_code,
         content_type=content_types.APPLICATION_JSON,
-        body=answer.model_dump(mode="json"),
+        body=answer,
         headers={"Cache-Control": "no-store"},
     )
 
@@ -67,9 +78,23 @@ def _raw_body() -> bytes:
         raise MalformedBody("the base64-encoded body does not decode") from error
 
 
-@app.post("/postbacks/<partner_id>")
+@app.post(
+    "/postbacks/<partner_id>",
+    tags=TAGS,
+    summary="A signed order postback (Standard Webhooks); the body is the order as JSON",
+    responses=answers(
+        RECEIVED,
+        Unauthenticated,
+        PartnerNotFound,
+        MalformedBody,
+        InvalidField,
+        PayloadTooLarge,
+        OrderConflict,
+        OrderBusy,
+    ),
+)
 @tracer.capture_method
-def signed_postback(partner_id: str) -> Response[dict[str, Any]]:
+def signed_postback(partner_id: str) -> Response[PostbackAnswer]:
     event = app.current_event
     delivery = SignedDelivery(
         partner_id=partner_id,
@@ -80,9 +105,14 @@ def signed_postback(partner_id: str) -> Response[dict[str, Any]]:
     return _answer(partner_id, get_postback_desk().receive_signed(delivery))
 
 
-@app.get("/postbacks/<partner_id>")
+@app.get(
+    "/postbacks/<partner_id>",
+    tags=TAGS,
+    summary="An order postback as query parameters, authenticated by the partner's token",
+    responses=answers(RECEIVED, Unauthenticated, PartnerNotFound, InvalidField, OrderConflict, OrderBusy),
+)
 @tracer.capture_method
-def unsigned_postback(partner_id: str) -> Response[dict[str, Any]]:
+def unsigned_postback(partner_id: str) -> Response[PostbackAnswer]:
     event = app.current_event
     delivery = UnsignedDelivery(
         partner_id=partner_id,

@@ -13,11 +13,14 @@ from partnerpoints.exceptions import (
     ConflictingEntry,
     InsufficientPoints,
     LedgerBusy,
+    OrderConflict,
+    OrderNotFound,
+    PartnerNotFound,
     PartnerPointsError,
     StorageUnavailable,
 )
 from partnerpoints.http_api import create_http_app
-from partnerpoints.http_errors import status_of
+from partnerpoints.http_errors import ERROR_CODES, ErrorBody, answers, status_of
 from partnerpoints_infra.functions import LocalLambdaContext
 
 app = create_http_app()
@@ -30,6 +33,11 @@ class Body(BaseModel):
 @app.post("/things")
 def create_thing(body: Body) -> dict[str, int]:
     return {"points": body.points}
+
+
+@app.get("/off-contract")
+def off_contract() -> Body:
+    return {"points": -1}  # type: ignore[return-value]
 
 
 @app.get("/raise/<name>")
@@ -158,3 +166,37 @@ def test_a_body_that_is_not_json_is_415_naming_its_content_type(content_type: st
     assert error["details"] == [
         {"path": "headers.content-type", "message": f"{content_type!r} is not accepted here"}
     ]
+
+
+@pytest.mark.parametrize("kind", _domain_errors(PartnerPointsError), ids=lambda kind: kind.__name__)
+def test_every_code_an_error_can_carry_is_enumerated(kind: type[PartnerPointsError]) -> None:
+    assert set(kind.all_codes()) <= set(ERROR_CODES)
+
+
+def test_framework_codes_are_enumerated_and_foreign_ones_are_not() -> None:
+    assert {"invalid_request", "unsupported_media_type", "route_not_found", "internal_error"} <= set(
+        ERROR_CODES
+    )
+    assert "unmapped" not in ERROR_CODES  # defined by this test module, not the program
+
+
+def test_an_undeclared_precise_code_is_refused_where_it_is_raised() -> None:
+    assert OrderConflict("x", code="impossible_transition").code == "impossible_transition"
+    with pytest.raises(ValueError, match="does not declare the code 'made_up'"):
+        OrderConflict("x", code="made_up")
+
+
+def test_an_answer_off_its_model_is_our_500_not_the_callers_422() -> None:
+    response = call("GET", "/off-contract")
+    assert response["statusCode"] == 500
+    assert error_of(response)["code"] == "internal_error"
+
+
+def test_a_routes_answers_group_its_codes_by_status() -> None:
+    documented = answers({201: "created", 200: "a repeat"}, PartnerNotFound, OrderNotFound, OrderConflict)
+    assert sorted(documented) == [200, 201, 404, 409, 422, 500, 503]
+    assert documented[201] == {"description": "created"}
+    assert documented[404]["description"] == "error codes: partner_not_found, order_not_found"
+    assert "impossible_transition" in documented[409]["description"]
+    assert documented[503]["description"] == "error codes: service_unavailable"
+    assert documented[409]["content"]["application/json"] == {"model": ErrorBody}

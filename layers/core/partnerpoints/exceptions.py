@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class PartnerPointsError(Exception):
-    """Base: a stable snake_case `code`, a sentence for humans, and optional structured details."""
+    """Base: a stable snake_case `code`, a sentence for humans, and optional structured details.
+
+    A class may allow more precise codes than its own (`precise_codes`); they are the contract's
+    enumerated error codes (docs/openapi.json), so an instance may only carry one of them."""
 
     code = "partnerpoints_error"
+    precise_codes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self, message: str, details: list[dict[str, Any]] | None = None, *, code: str | None = None
@@ -17,7 +21,13 @@ class PartnerPointsError(Exception):
         self.message = message
         self.details = details or []
         if code is not None:
-            self.code = code  # a more precise code than the class's, e.g. invalid_signature
+            if code not in self.all_codes():
+                raise ValueError(f"{type(self).__name__} does not declare the code {code!r}")
+            self.code = code
+
+    @classmethod
+    def all_codes(cls) -> tuple[str, ...]:
+        return (cls.code, *cls.precise_codes)
 
 
 class InsufficientPoints(PartnerPointsError):
@@ -105,6 +115,13 @@ class Unauthenticated(PartnerPointsError):
     """A postback whose signature, token or source address does not hold; nothing is written."""
 
     code = "unauthenticated"
+    precise_codes = (
+        "invalid_signature",
+        "invalid_token",
+        "no_active_secret",
+        "signed_postbacks_only",
+        "source_ip_not_allowed",
+    )
 
 
 class PayloadTooLarge(PartnerPointsError):
@@ -122,6 +139,13 @@ class OrderConflict(PartnerPointsError):
     the same state, a webhook-id reused for another body."""
 
     code = "order_conflict"
+    precise_codes = (
+        "impossible_transition",
+        "amounts_differ",
+        "too_many_changes",
+        "not_awaiting_decision",
+        "delivery_id_reused",
+    )
 
 
 class OrderBusy(PartnerPointsError):
@@ -179,12 +203,14 @@ class PromoCodeUnavailable(PartnerPointsError):
     promo_code_already_redeemed (the member's limit) or campaign_paused (409)."""
 
     code = "promo_code_unavailable"
+    precise_codes = ("promo_code_exhausted", "promo_code_already_redeemed", "campaign_paused")
 
 
 class PromoCodeOutsideWindow(PartnerPointsError):
     """promo_code_expired or promo_code_not_yet_valid (422)."""
 
     code = "promo_code_outside_window"
+    precise_codes = ("promo_code_expired", "promo_code_not_yet_valid")
 
 
 class TooManyFailedAttempts(PartnerPointsError):

@@ -1,26 +1,31 @@
 """The HTTP API resolver every function uses: request validation on, §3 error bodies everywhere."""
 
-from typing import Any
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import BaseModel
 
 from partnerpoints.exceptions import NotYourAccount
 from partnerpoints.http_errors import register_error_handlers
 from partnerpoints.models.partners import MemberLink
 
 ADMIN_SCOPE = "admin"
+Answer = TypeVar("Answer", bound=BaseModel)
 
 
 def create_http_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    # An answer that does not match its route's model raises ResponseValidationError (a 500 of ours),
+    # not the RequestValidationError Powertools would otherwise raise and we would answer 422.
+    app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
     register_error_handlers(app)
     return app
 
 
-def json_response(status: int, body: dict[str, Any]) -> Response[dict[str, Any]]:
-    """A JSON answer with a status other than the resolver's default 200 (201 created, 202 accepted)."""
+def json_response(status: int, body: Answer) -> Response[Answer]:
+    """A typed JSON answer whose status depends on what happened (201 created, 200 for a repeat); a route
+    with one success status declares it instead (`status_code=`) and returns the model."""
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
 
 

@@ -101,7 +101,6 @@ def decide(order: Order | None, change: OrderChange) -> Verdict:
         raise OrderConflict(
             f"order {order.order_id} was reported with another click_id",
             [{"path": "body.click_id", "message": "an order's click_id cannot change"}],
-            code="order_conflict",
         )
     if OrderStatus.REJECTED in (order.status, change.status):
         return _rejection(order, change)

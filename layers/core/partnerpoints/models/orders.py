@@ -229,7 +229,9 @@ class Transition(BaseModel):
     reason: str | None = None
 
 
-class Order(BaseModel):
+class _OrderRecord(BaseModel):
+    """What the program keeps of an order and shows its operators, but its lines."""
+
     model_config = ConfigDict(frozen=True)
 
     partner_id: str
@@ -239,7 +241,6 @@ class Order(BaseModel):
     currency: str
     amount_minor: int
     refunded_minor: int
-    items: list[Line] = Field(default_factory=list)
     click_id: str | None = None
     attribution: Attribution
     review: Review | None = None
@@ -250,6 +251,10 @@ class Order(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[Transition]
+
+
+class Order(_OrderRecord):
+    items: list[Line] = Field(default_factory=list)
 
     @property
     def attention(self) -> Attention | None:
@@ -267,25 +272,48 @@ class Order(BaseModel):
             return False
         return self.review is None or self.review.decision is ReviewDecision.APPROVE
 
-    def view(self) -> dict[str, Any]:
+    def view(self) -> OrderView:
         """The operator's view: amounts back as decimal strings."""
-        data = self.model_dump(mode="json", exclude={"items"})
-        data["attention"] = self.attention
-        data["counts"] = self.counts
-        data["amount"] = from_minor_units(self.amount_minor, self.currency)
-        data["refunded_amount"] = from_minor_units(self.refunded_minor, self.currency)
-        data["commission"] = from_minor_units(self.commission_minor, self.currency)
-        data["commission_reversed"] = from_minor_units(self.commission_reversed_minor, self.currency)
-        data["items"] = [
-            {
-                "sku": line.sku,
-                "category": line.category,
-                "amount": from_minor_units(line.amount_minor, self.currency),
-                "quantity": line.quantity,
-            }
-            for line in self.items
-        ]
-        return data
+        return OrderView(
+            **self.model_dump(exclude={"items"}),
+            attention=self.attention,
+            counts=self.counts,
+            amount=from_minor_units(self.amount_minor, self.currency),
+            refunded_amount=from_minor_units(self.refunded_minor, self.currency),
+            commission=from_minor_units(self.commission_minor, self.currency),
+            commission_reversed=from_minor_units(self.commission_reversed_minor, self.currency),
+            items=[
+                OrderLineView(
+                    sku=line.sku,
+                    category=line.category,
+                    amount=from_minor_units(line.amount_minor, self.currency),
+                    quantity=line.quantity,
+                )
+                for line in self.items
+            ],
+        )
+
+
+class OrderLineView(BaseModel):
+    sku: str
+    category: str | None
+    amount: str
+    quantity: int
+
+
+class OrderView(_OrderRecord):
+    attention: Attention | None = Field(description="which operator queue the order waits in, if any")
+    counts: bool = Field(description="whether the order earns points")
+    amount: str
+    refunded_amount: str
+    commission: str
+    commission_reversed: str
+    items: list[OrderLineView]
+
+
+class OrdersPage(BaseModel):
+    orders: list[OrderView]
+    next_cursor: str | None
 
 
 class PostbackAnswer(BaseModel):

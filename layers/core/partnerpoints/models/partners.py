@@ -142,3 +142,31 @@ class MemberLink(NewMemberLink):
     """`token` goes in the click URL's `m` parameter; it is not a secret, only unforgeable."""
 
     token: str
+
+
+# Answers of the operator's routes.
+
+
+class IssuedSecrets(BaseModel):
+    """The partner's postback credentials, in the only answers that carry them: nothing logs them and no
+    read returns them again."""
+
+    webhook_secret: str = Field(description="whsec_...: signs POST postbacks (Standard Webhooks)")
+    postback_token: str = Field(description="the `token` of GET postbacks")
+
+
+class CreatedPartner(Partner, IssuedSecrets):
+    pass
+
+
+class RotatedSecrets(IssuedSecrets):
+    partner_id: PartnerId
+    previous_valid_until: datetime = Field(description="until when the previous credentials still work")
+
+
+class LinkView(Link):
+    url: str = Field(description="the tracking URL to publish: {base}/c/{link_id}")
+
+
+class MemberLinkView(MemberLink):
+    url: str = Field(description="the member's personal click URL: the link with the member's token in `m`")
