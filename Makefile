@@ -10,7 +10,7 @@ SAM_INSTALLED := $(SAM_VENV)/.installed
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help bootstrap demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build clean
+.PHONY: help bootstrap demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build openapi clean
 
 help:
 	@echo "make demo               run the main job on the embedded local stack"
@@ -19,6 +19,7 @@ help:
 	@echo "make serve              the whole template on this machine (ARGS=--dynamodb-local for DynamoDB Local)"
 	@echo "make invoke-FUNCTION    run a function with each of its events/FUNCTION/*.json (EVENT=file for one)"
 	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
+	@echo "make openapi            regenerate docs/openapi.json from the handlers and the template"
 	@echo "make bench              requests, capacity units, latencies, cold imports: rewrites docs/benchmarks.md"
 
 # The virtual environment is rebuilt when a pin changes.
@@ -104,6 +105,9 @@ e2e: bootstrap
 
 bench: bootstrap
 	$(BIN)/python bench/run.py
+
+openapi: $(INSTALLED)
+	$(BIN)/partnerpoints openapi
 
 clean:
 	rm -rf $(VENV) .venv-* .aws-sam .local .mypy_cache .ruff_cache .pytest_cache .coverage infra/node_modules

@@ -46,6 +46,15 @@ _PAGE_HEADERS = {
 _TITLES = {400: "Bad link", 403: "Link not available here", 404: "Link not found", 503: "Try again"}
 _MAX_QUERY_FIELDS = 50
 
+# This route's answers for docs/openapi.json (the other routes' come from their Event Handler).
+ANSWERS = {
+    302: "to the link's destination with the click id in its macros, or to the partner's fallback URL",
+    400: "an HTML page: the query string or its parameters are not valid",
+    403: "an HTML page: the referrer is blocked by the partner (and it has no fallback URL)",
+    404: "an HTML page: no such link, or one not active (and its partner has no fallback URL)",
+    503: "an HTML page: the link could not be read just now; try again",
+}
+
 
 def _page(status: int, message: str) -> dict[str, Any]:
     title = _TITLES[status]

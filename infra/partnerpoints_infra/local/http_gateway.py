@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from werkzeug.wrappers import Request, Response
 
+from partnerpoints_infra.local import api_docs
 from partnerpoints_infra.local.authorizers import (
     Forbidden,
     JwtAuthorizer,
@@ -265,7 +266,7 @@ class HttpGateway:
             return _gateway_answer(413, "Request Entity Too Large")
         found = match_route(self.routes, request.method, request.path)
         if found is None:
-            return _gateway_answer(404, "Not Found")
+            return api_docs.answer(request) or _gateway_answer(404, "Not Found")
         route, parameters = found
         headers = _headers(request)
         try:
