@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from partnerpoints.exceptions import (
     ConflictingEntry,
@@ -33,6 +33,7 @@ from partnerpoints.models.adjustments import AdjustmentRequest
 from partnerpoints.models.ledger import MemberId, PostResult
 from partnerpoints.models.members import RefundReceipt
 from partnerpoints.models.order_points import ReleaseReport
+from partnerpoints.models.periods import Moment
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
@@ -57,7 +58,7 @@ EntryIdPath = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,256}$")]
 class ReleaseRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    as_of: AwareDatetime | None = None  # default: now
+    as_of: Moment | None = None  # default: now
     lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=0, le=MAX_LOOKBACK_DAYS)
 
 

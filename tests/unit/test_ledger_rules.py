@@ -162,3 +162,15 @@ def test_available_is_the_signed_sum_of_available_movements(moves: list[tuple[En
     balance = fold_entries("m", Account.MAIN, entries)
     assert balance.available == sum(points for _, points in signed)
     assert balance.pending == 0
+
+
+@given(st.text(min_size=0, max_size=2000))
+def test_a_description_is_shortened_to_fit_never_refused(text: str) -> None:
+    # Found by the schema fuzz: a 500-character reason plus "(by <operator ARN>)" failed the entry.
+    described = posting(EntryKind.ADJUSTMENT, 5, description=text).description
+    assert described is not None
+    assert len(described) <= 500
+    if len(text) <= 500:
+        assert described == text
+    else:
+        assert described == text[:499] + "…"

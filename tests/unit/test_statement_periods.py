@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
-from partnerpoints.models.periods import Period, add_months, dormancy_days, end_of_day
+from partnerpoints.models.periods import Moment, Period, add_months, dormancy_days, end_of_day
 
 
 @pytest.mark.parametrize(
@@ -43,3 +44,23 @@ def test_a_period_is_a_day_or_a_month_and_says_what_is_wrong() -> None:
     for bad in ("2026-13", "2026-11-31", "yesterday", "2026-1"):
         with pytest.raises(ValueError, match=r".+"):
             Period.parse(bad)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01T01:00:00+20:31",
+        "1969-12-31T23:59:59Z",
+        "9000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59-23:59",
+    ],
+)
+def test_a_moment_outside_the_programs_years_is_refused_not_a_crash(text: str) -> None:
+    # Found by the schema fuzz: the first one, before year 1 in UTC, failed a campaign's PUT with a 500.
+    with pytest.raises(ValidationError, match="must fall between 1970 and 9000"):
+        TypeAdapter(Moment).validate_python(text)
+
+
+def test_a_moment_keeps_the_zone_it_was_given() -> None:
+    moment = TypeAdapter(Moment).validate_python("2026-11-30T10:15:00+01:00")
+    assert moment.utcoffset() == timedelta(hours=1)

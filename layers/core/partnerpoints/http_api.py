@@ -1,9 +1,14 @@
 """The HTTP API resolver every function uses: request validation on, §3 error bodies everywhere."""
 
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+    OpenAPIResponseValidationMiddleware,
+)
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
@@ -15,10 +20,31 @@ ADMIN_SCOPE = "admin"
 Answer = TypeVar("Answer", bound=BaseModel)
 
 
+class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, for routes whose bodies are JSON only: a body sent as anything
+    else is refused (415) before it is parsed. Powertools would read form and multipart bodies into the
+    model, and fails with a 500 on a multipart type without a boundary."""
+
+    def _get_body(self, app: Any) -> dict[str, Any]:
+        content_type = app.current_event.headers.get("content-type", "").strip().lower()
+        if content_type and not content_type.startswith(content_types.APPLICATION_JSON):
+            raise RequestUnsupportedContentType(
+                "Unsupported content type",
+                errors=[{"type": "unsupported_content_type", "loc": ("body",), "msg": content_type}],
+            )
+        body: dict[str, Any] = super()._get_body(app)
+        return body
+
+
 def create_http_app() -> APIGatewayHttpResolver:
     # An answer that does not match its route's model raises ResponseValidationError (a 500 of ours),
     # not the RequestValidationError Powertools would otherwise raise and we would answer 422.
     app = APIGatewayHttpResolver(enable_validation=True, response_validation_error_http_code=500)
+    # Powertools builds these two on first use unless they are there; ours refuses non-JSON bodies.
+    app._request_validation_middleware = JsonBodiesOnly()  # type: ignore[no-untyped-call]
+    app._response_validation_middleware = OpenAPIResponseValidationMiddleware(
+        validation_serializer=app._serializer, has_response_validation_error=True
+    )
     register_error_handlers(app)
     return app
 

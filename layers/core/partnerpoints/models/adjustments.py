@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from partnerpoints.models.ledger import Account
 
@@ -17,5 +17,18 @@ class AdjustmentRequest(BaseModel):
 
     adjustment_id: AdjustmentId
     account: Account
-    points: int = Field(ge=-(10**9), le=10**9, description="signed: a credit is positive, a debit negative")
+    points: int = Field(
+        ge=-(10**9),
+        le=10**9,
+        description="signed, never 0: a credit is positive, a debit negative",
+        json_schema_extra={"not": {"const": 0}},
+    )
     reason: str = Field(min_length=3, max_length=500)
+
+    @field_validator("points")
+    @classmethod
+    def _moves_points(cls, points: int) -> int:
+        # Found by the schema fuzz: a zero adjustment reached the ledger, which refuses empty entries.
+        if points == 0:
+            raise ValueError("an adjustment moves points: give a positive credit or a negative debit")
+        return points

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from partnerpoints.models.periods import Moment
 
 MemberId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # Deterministic ids chosen by the caller, e.g. "order#shop-a#A-1001#approved"; printable, no spaces.
@@ -90,6 +99,15 @@ def effect_of(kind: EntryKind, points: int) -> Effect:
     return Effect(available=available, pending=pending, lifetime_earned=lifetime, guard=guard)
 
 
+MAX_DESCRIPTION = 500
+
+
+def _shortened(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_DESCRIPTION:
+        return text
+    return text[: MAX_DESCRIPTION - 1] + "…"
+
+
 class Posting(BaseModel):
     """One business event to post. `points` is signed: credits positive, debits negative."""
 
@@ -101,8 +119,10 @@ class Posting(BaseModel):
     kind: EntryKind
     points: int = Field(ge=-(10**12), le=10**12)
     reference: Reference
-    description: str | None = Field(default=None, max_length=500)
-    occurred_at: AwareDatetime | None = None
+    # Shortened, never refused: it is composed from what callers send (a 500-character reason, an
+    # operator's ARN), and an entry must not fail for its description.
+    description: Annotated[str | None, BeforeValidator(_shortened)] = Field(default=None, max_length=500)
+    occurred_at: Moment | None = None
     # An entry an order caused names it, and the tier whose multiplier applied.
     partner_id: str | None = None
     order_id: str | None = None

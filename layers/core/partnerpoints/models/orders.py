@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.partners import CategoryKey, Currency, MoneyAmount
+from partnerpoints.models.periods import Moment
 
 OrderId = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]
 ClickIdText = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,128}$")]
@@ -118,7 +119,7 @@ class OrderPostback(BaseModel):
     refunded_amount: MoneyAmount | None = None
     # With a time zone, to the second or the minute, or a date alone ("2026-11-30": midnight UTC is kept
     # as the stamp, and the order may have happened at any moment of that date anywhere).
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     # Read from occurred_at's own text, never from the body.
     occurred_precision: StampPrecision = StampPrecision.SECOND
     items: list[PostbackLine] = Field(default_factory=list, max_length=MAX_ITEMS)

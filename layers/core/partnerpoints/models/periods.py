@@ -6,6 +6,28 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def _within_reason(moment: datetime) -> datetime:
+    # Found by the schema fuzz: 0001-01-01T01:00+20:31 is a valid timestamp that no arithmetic survives
+    # (it is before year 1 in UTC); the program's windows subtract days from such moments.
+    try:
+        in_utc = moment.astimezone(UTC)
+    except OverflowError:
+        in_utc = EARLIEST - timedelta(days=1)
+    if not EARLIEST <= in_utc < LATEST:
+        raise ValueError(f"must fall between {EARLIEST.year} and {LATEST.year} (UTC)")
+    return moment
+
+
+# A moment a caller gives: with a time zone, and in the years the program can do arithmetic on.
+Moment = Annotated[AwareDatetime, AfterValidator(_within_reason)]
 
 
 def end_of_day(day: date) -> datetime:

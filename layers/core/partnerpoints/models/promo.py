@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from partnerpoints.models.members import AccountBalance
 from partnerpoints.models.partners import PartnerId
+from partnerpoints.models.periods import Moment
 
 CampaignId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
 # As an operator types a shared code; stored normalized (upper case, no spaces or dashes).
@@ -36,8 +37,8 @@ class CampaignTerms(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     points: int = Field(ge=1, le=MAX_POINTS_PER_CODE)
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    valid_from: Moment
+    valid_until: Moment
     per_member_limit: int = Field(default=1, ge=1, le=1000)
     max_redemptions_total: int | None = Field(default=None, ge=1, le=10**9)
     # Where the points may be spent; empty: at any partner.
