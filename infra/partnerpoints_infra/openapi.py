@@ -20,6 +20,7 @@ from moto import mock_aws
 from openapi_spec_validator import validate
 
 from partnerpoints import __version__
+from partnerpoints.logic.postbacks import QUERY_FIELDS
 from partnerpoints.models.orders import OrderPostback
 from partnerpoints_infra.functions import cold_start
 from partnerpoints_infra.local.api_docs import DOCUMENT_PATH
@@ -149,6 +150,10 @@ def _apply_template(operation: dict[str, Any], route: Route, stack: LocalStack) 
         "burst": limits["ThrottlingBurstLimit"],
     }
     _answer(operation, 429, "API Gateway: the route's throttle (x-throttling) is exceeded", gateway)
+    if "{" in route.path and not route.path.startswith("/c/"):
+        # A path parameter holding "/" or characters the route's pattern does not take.
+        _answer(operation, 404, "API Gateway: no route matches this path", gateway)
+        _answer(operation, 404, "error codes: route_not_found", {"$ref": f"{SCHEMAS}ErrorBody"})
     _answer(operation, 500, "API Gateway: the function failed or timed out", gateway)
     if "requestBody" in operation:
         _answer(operation, 413, "API Gateway: the body is over 10 MB", gateway)
@@ -197,6 +202,13 @@ def _click_operation(stack: LocalStack, route: Route) -> dict[str, Any]:
     }
 
 
+def _scalar(schema: dict[str, Any]) -> dict[str, Any]:
+    """A body field's schema as a query parameter's: a string, the null alternative dropped."""
+    options = [option for option in schema.get("anyOf", [schema]) if option.get("type") != "null"]
+    found = options[0] if len(options) == 1 else {"type": "string"}
+    return {**found, "type": "string"} if "$ref" not in found else found
+
+
 def _postback_webhook(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     """The contract a partner's platform implements: what it sends us, signed, and what it gets back."""
     body = OrderPostback.model_json_schema(ref_template=SCHEMAS + "{model}", mode="validation")
@@ -214,6 +226,20 @@ def _postback_webhook(paths: dict[str, Any], schemas: dict[str, Any]) -> dict[st
         "items": [{"sku": "SKU-1", "category": "shoes", "amount": "84.90", "quantity": 1}],
     }
     schemas["OrderPostback"] = body
+    # The GET form carries the same fields as query parameters (occurred_at defaults to the receipt).
+    unsigned = paths["/postbacks/{partner_id}"]["get"]
+    unsigned["parameters"] = [
+        *unsigned.get("parameters", []),
+        *(
+            {
+                "name": name,
+                "in": "query",
+                "required": name in body["required"] and name != "occurred_at",
+                "schema": _scalar(body["properties"][name]),
+            }
+            for name in QUERY_FIELDS
+        ),
+    ]
     operation = paths["/postbacks/{partner_id}"]["post"]
     operation["requestBody"] = {
         "required": True,
