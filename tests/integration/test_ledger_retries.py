@@ -42,12 +42,16 @@ def flaky(monkeypatch: pytest.MonkeyPatch) -> Flaky:
         real = LedgerStore._transact
 
         def transact(
-            self: LedgerStore, posting: Posting, posted_at: datetime, stage_more: StageMore | None
+            self: LedgerStore,
+            posting: Posting,
+            posted_at: datetime,
+            stage_more: StageMore | None,
+            write_token: str,
         ) -> None:
             attempts.append(len(attempts))
             if failures:
                 raise failures.pop(0)
-            real(self, posting, posted_at, stage_more)
+            real(self, posting, posted_at, stage_more, write_token)
 
         monkeypatch.setattr(LedgerStore, "_transact", transact)
         return attempts

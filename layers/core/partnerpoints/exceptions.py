@@ -177,9 +177,11 @@ class IdempotencyKeyReused(PartnerPointsError):
 
 
 class RequestInProgress(PartnerPointsError):
-    """A request with the same Idempotency-Key is still being processed; retry shortly."""
+    """A request with the same Idempotency-Key is still being processed (or its attempt failed and its
+    claim has not expired yet); retry after `retry_after_seconds`."""
 
     code = "request_in_progress"
+    retry_after_seconds = 1
 
 
 class CampaignNotFound(NotFound):

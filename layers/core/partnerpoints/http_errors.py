@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from partnerpoints.dal.storage_errors import STORAGE_FAILURES
 from partnerpoints.exceptions import (
     AlreadyExists,
     ConcurrentChange,
@@ -142,11 +143,13 @@ def error_response(
     code: str,
     message: str,
     details: list[dict[str, Any]] | None = None,
-    retry_after: str = RETRY_AFTER_SECONDS,
+    retry_after: str | None = None,
 ) -> Response[dict[str, Any]]:
+    """The error body; 429 and 503 say when to retry (by default in a second), and so does any other
+    status given `retry_after` (a 409 request_in_progress)."""
     headers = {"Cache-Control": "no-store"}
-    if status in (429, 503):
-        headers["Retry-After"] = retry_after
+    if retry_after is not None or status in (429, 503):
+        headers["Retry-After"] = retry_after or RETRY_AFTER_SECONDS
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
@@ -193,8 +196,14 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             error.code,
             error.message,
             error.details,
-            str(retry_after) if retry_after is not None else RETRY_AFTER_SECONDS,
+            None if retry_after is None else str(retry_after),
         )
+
+    @app.exception_handler(list(STORAGE_FAILURES))
+    def _storage_failed(_: Exception) -> Response[dict[str, Any]]:
+        # AWS kept failing past the SDK's retries: the caller may retry; we keep the trace.
+        logger.exception("storage failed")
+        return error_response(503, "service_unavailable", "storage is not answering right now; retry shortly")
 
     @app.not_found
     def _no_route(_: Exception) -> Response[dict[str, Any]]:

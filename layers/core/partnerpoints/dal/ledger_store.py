@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -80,8 +81,9 @@ def _to_balance(item: AccountBalanceItem) -> Balance:
     )
 
 
-def entry_item(posting: Posting, posted_at: datetime) -> LedgerEntryItem:
+def entry_item(posting: Posting, posted_at: datetime, write_token: str | None = None) -> LedgerEntryItem:
     return LedgerEntryItem(
+        write_token=write_token,
         entry_id=posting.entry_id,
         account_id=account_id(posting.member_id, posting.account),
         history_key=f"{_timestamp(posted_at)}#{posting.entry_id}",
@@ -102,14 +104,16 @@ def entry_item(posting: Posting, posted_at: datetime) -> LedgerEntryItem:
     )
 
 
-def stage_postings(transaction: TransactWrite, postings: list[Posting], posted_at: datetime) -> None:
+def stage_postings(
+    transaction: TransactWrite, postings: list[Posting], posted_at: datetime, write_token: str | None = None
+) -> None:
     """Add the entries (each only if new) and one balance update per account they touch to a
     transaction. Entries of one account are merged into one update, since a transaction may touch an
     item once; a bucket one of them guards may not end below zero."""
     by_account: dict[tuple[str, Account], list[Posting]] = {}
     for posting in postings:
         transaction.save(
-            entry_item(posting, posted_at),
+            entry_item(posting, posted_at, write_token),
             condition=LedgerEntryItem.entry_id.does_not_exist(),
             return_values="ALL_OLD",
         )
@@ -154,16 +158,17 @@ class LedgerStore:
         `stage_more` adds items of its own to the transaction (a promo holding); if one of their
         conditions fails, ConcurrentChange says so and nothing is written."""
         posted_at = now or datetime.now(UTC)
+        write_token = secrets.token_hex(12)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                self._transact(posting, posted_at, stage_more)
+                self._transact(posting, posted_at, stage_more, write_token)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or [None, None]
                 # An existing entry settles the matter (duplicate or conflict) whatever else collided.
                 if not failed_condition(reasons[_ENTRY]) and is_retryable(reasons):
                     back_off(attempt)
                     continue
-                return self._explain_cancellation(posting, reasons, error)
+                return self._explain_cancellation(posting, reasons, error, write_token)
             entry = LedgerEntry(
                 **posting.model_dump(exclude={"occurred_at"}),
                 occurred_at=posting.occurred_at or posted_at,
@@ -176,27 +181,36 @@ class LedgerStore:
         logger.warning("ledger busy", entry_id=posting.entry_id, attempts=MAX_ATTEMPTS)
         raise LedgerBusy(f"the account kept changing under entry {posting.entry_id}; retry later")
 
-    def _transact(self, posting: Posting, posted_at: datetime, stage_more: StageMore | None) -> None:
+    def _transact(
+        self, posting: Posting, posted_at: datetime, stage_more: StageMore | None, write_token: str
+    ) -> None:
         # Both the entry and the balance report ALL_OLD on failure: the existing entry tells a duplicate
         # from a conflict without a second read.
         with TransactWrite(connection=self._connection) as transaction:
-            stage_postings(transaction, [posting], posted_at)
+            stage_postings(transaction, [posting], posted_at, write_token)
             if stage_more is not None:
                 stage_more(transaction, posted_at)
 
     def _explain_cancellation(
-        self, posting: Posting, reasons: list[CancellationReason | None], error: TransactWriteError
+        self,
+        posting: Posting,
+        reasons: list[CancellationReason | None],
+        error: TransactWriteError,
+        write_token: str,
     ) -> PostResult:
         entry_reason, balance_reason = reasons[_ENTRY], reasons[_BALANCE]
         if failed_condition(entry_reason):
-            existing = (
-                to_entry(LedgerEntryItem.from_raw_data(entry_reason.raw_item))
+            item = (
+                LedgerEntryItem.from_raw_data(entry_reason.raw_item)
                 if entry_reason.raw_item
-                else self.get_entry(posting.entry_id)
+                else self._entry_item(posting.entry_id)
             )
+            existing = to_entry(item) if item is not None else None
             if existing is not None and posting.same_event_as(existing):
-                logger.info("ledger entry already posted", entry_id=posting.entry_id)
-                return PostResult(entry=existing, duplicate=True)
+                # Our own write, whose answer was lost and which the SDK sent again: not a duplicate.
+                ours = item is not None and item.write_token == write_token
+                logger.info("ledger entry already posted", entry_id=posting.entry_id, own_write=ours)
+                return PostResult(entry=existing, duplicate=not ours)
             raise ConflictingEntry(
                 f"entry {posting.entry_id} already exists with different contents",
                 details=[{"entry_id": posting.entry_id, "existing": _describe(existing)}],
@@ -226,8 +240,13 @@ class LedgerStore:
         raise error
 
     def get_entry(self, entry_id: str) -> LedgerEntry | None:
+        item = self._entry_item(entry_id)
+        return to_entry(item) if item is not None else None
+
+    @staticmethod
+    def _entry_item(entry_id: str) -> LedgerEntryItem | None:
         try:
-            return to_entry(LedgerEntryItem.get(entry_id, consistent_read=True))
+            return LedgerEntryItem.get(entry_id, consistent_read=True)
         except LedgerEntryItem.DoesNotExist:
             return None
 

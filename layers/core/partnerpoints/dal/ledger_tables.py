@@ -77,6 +77,9 @@ class LedgerEntryItem(Model):
     # The activity index (partnerpoints.activity): the posting day and the member's or partner's shard.
     activity_key = UnicodeAttribute(null=True)
     partner_activity_key = UnicodeAttribute(null=True)
+    # Random per write: a write whose answer was lost, sent again by the SDK, finds its own token and is
+    # not taken for an earlier request's duplicate.
+    write_token = UnicodeAttribute(null=True)
 
     account_history = AccountHistoryIndex()
     member_history = MemberHistoryIndex()

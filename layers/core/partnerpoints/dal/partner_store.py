@@ -15,7 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.partner_tables import Credential, LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.dal.transactions import failed_condition
+from partnerpoints.dal.transactions import create_once, failed_condition
 from partnerpoints.exceptions import (
     AlreadyExists,
     ConcurrentChange,
@@ -124,9 +124,20 @@ class PartnerStore:
                 )
         except TransactWriteError as error:
             if any(failed_condition(reason) for reason in error.cancellation_reasons or []):
+                if self._holds(stored, credentials):
+                    return stored  # our own write, whose answer was lost and which the SDK sent again
                 raise AlreadyExists(f"partner {partner.partner_id} already exists") from error
             raise
         return stored
+
+    def _holds(self, partner: Partner, credentials: PartnerCredentials) -> bool:
+        """Whether this very partner and these credentials (their secrets are random) are stored."""
+        try:
+            return self.get_partner(partner.partner_id) == partner and (
+                self.get_credentials(partner.partner_id) == credentials
+            )
+        except PartnerNotFound:
+            return False
 
     def get_credentials(self, partner_id: str) -> PartnerCredentials | None:
         try:
@@ -169,7 +180,7 @@ class PartnerStore:
 
     def create_link(self, link: Link) -> Link:
         refusal = AlreadyExists(f"link {link.link_id} already exists")
-        _save(LinkItem(**link.model_dump()), LinkItem.link_id.does_not_exist(), refusal)
+        create_once(LinkItem(**link.model_dump()), LinkItem.link_id.does_not_exist(), refusal)
         return link
 
     def replace_link(self, link: Link) -> Link:

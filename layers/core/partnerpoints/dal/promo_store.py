@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.promo_tables import PromoCampaignItem, PromoCodeBatchItem, PromoCodeItem
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.dal.transactions import failed_condition, is_retryable
+from partnerpoints.dal.transactions import create_once, failed_condition, is_retryable
 from partnerpoints.exceptions import (
     AlreadyExists,
     CampaignNotFound,
@@ -101,12 +101,11 @@ class PromoStore:
             created_at=now,
             updated_at=now,
         )
-        try:
-            item.save(condition=PromoCampaignItem.campaign_id.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == _CONDITION_FAILED:
-                raise AlreadyExists(f"campaign {campaign.campaign_id} already exists") from error
-            raise
+        create_once(
+            item,
+            PromoCampaignItem.campaign_id.does_not_exist(),
+            AlreadyExists(f"campaign {campaign.campaign_id} already exists"),
+        )
         return to_campaign(item)
 
     def get_campaign(self, campaign_id: str) -> Campaign:
@@ -156,12 +155,9 @@ class PromoStore:
             redemptions=0,
             created_at=now,
         )
-        try:
-            item.save(condition=PromoCodeItem.code.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == _CONDITION_FAILED:
-                raise AlreadyExists(f"the code {display} is already in use") from error
-            raise
+        create_once(
+            item, PromoCodeItem.code.does_not_exist(), AlreadyExists(f"the code {display} is already in use")
+        )
         return to_code(item)
 
     def get_code(self, code: str) -> PromoCode | None:
