@@ -29,8 +29,10 @@ from botocore.credentials import Credentials
 
 from partnerpoints.logic.ledger import fold_entries
 from partnerpoints.models.ledger import Account, LedgerEntry
-from partnerpoints_infra.http_client import Answer, call
+from partnerpoints_infra import faults, http_client
+from partnerpoints_infra.http_client import Answer
 from partnerpoints_infra.local.authorizers import create_token
+from partnerpoints_infra.local.commands import fault_rate as parse_fault_rate
 from partnerpoints_infra.local.commands import jwt_authorizers
 from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack
 from partnerpoints_infra.postback_signing import signature_headers
@@ -53,6 +55,16 @@ ADJUSTMENTS = [
     ("bob", "CORR-77", "main", -300, "correction: duplicate goodwill credit"),
     ("bob", "CORR-78", "main", -5000, "a correction larger than bob's balance"),
 ]
+
+
+CLIENT_RETRIES = 6
+ASYNC_RETRIES = 2
+
+
+def call(method: str, url: str, body: Any = None, **options: Any) -> Answer:
+    """The demo's client retries a 503 (and a 429 asking for a short wait), as partners' platforms and
+    the member app should; the answers it shows are the final ones."""
+    return http_client.call(method, url, body, retries=CLIENT_RETRIES, **options)
 
 
 class Progress:
@@ -88,6 +100,7 @@ class Scenario:
         self.postbacks: Counter[str] = Counter()
         self.alice_click_id = ""
         self.released = 0
+        self.failed_runs = 0  # nightly runs that failed and were run again
         self.points_seen = True
         self.promo: Counter[str] = Counter()
         self.batch_codes: list[str] = []
@@ -453,12 +466,16 @@ class Scenario:
         )
 
     def statements_run(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Run the night as its schedule does: a failed run is retried (twice, as Lambda retries an
+        asynchronous invocation), which a run allows because it is idempotent."""
         client = boto3.client("lambda", endpoint_url=self.lambda_url, region_name="us-east-1")
-        answer = client.invoke(FunctionName="StatementsFunction", Payload=json.dumps(event).encode())
-        payload: dict[str, Any] = json.loads(answer["Payload"].read())
-        if answer.get("FunctionError"):
-            raise RuntimeError(f"StatementsFunction failed: {payload}")
-        return payload
+        for _ in range(1 + ASYNC_RETRIES):
+            answer = client.invoke(FunctionName="StatementsFunction", Payload=json.dumps(event).encode())
+            payload: dict[str, Any] = json.loads(answer["Payload"].read())
+            if not answer.get("FunctionError"):
+                return payload
+            self.failed_runs += 1
+        raise RuntimeError(f"StatementsFunction failed: {payload}")
 
     def close_the_day(self, running: RunningStack, timeout: float = 60.0) -> None:
         """The nightly run, for today (provisionally): shards through the queue, then the manifest; run
@@ -611,13 +628,20 @@ def summary(
     return "\n".join(["Summary"] + [f"  {label:<{width}}  {value}" for label, value in rows])
 
 
-def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) -> bool:
+def run(
+    use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None, fault_rate: float = 0.0
+) -> bool:
     out = out or sys.stdout
     progress = Progress(out)
     log = state_dir / "demo-functions.log"
     backend = "DynamoDB Local" if use_dynamodb_local else "moto"
-    options = ServeOptions(port=0, lambda_port=0, use_dynamodb_local=use_dynamodb_local, state_dir=state_dir)
+    options = ServeOptions(
+        port=0, lambda_port=0, use_dynamodb_local=use_dynamodb_local, state_dir=state_dir, faults=fault_rate
+    )
+    http_client.RETRIED.clear()
     progress.step(f"starting the local stack from template.yaml on {backend} (tables, functions, routes)")
+    if fault_rate:
+        print(f"  injecting faults into {fault_rate:.0%} of the functions' DynamoDB calls", file=out)
     with running_stack(options, printer=_log_printer(log)) as running:
         print(f"  HTTP API {running.http_url}, Lambda API {running.lambda_url}", file=out)
         scenario = Scenario(running, out)
@@ -646,6 +670,12 @@ def run(use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None) ->
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
         time.sleep(1.5)  # the bucket mirror copies the statements to files every second
+    if fault_rate:
+        retried = ", ".join(f"{n} x {status}" for status, n in sorted(http_client.RETRIED.items()))
+        print(f"  faults: {faults.describe(faults.read_counts(options.fault_log))}", file=out)
+        print(
+            f"  client retries: {retried or 'none'}; nightly runs retried: {scenario.failed_runs}", file=out
+        )
     print(file=out)
     print(
         summary(
@@ -661,8 +691,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Partner Points demo on the local stack.")
     parser.add_argument("--dynamodb-local", action="store_true", help="keep the tables in AWS DynamoDB Local")
     parser.add_argument("--state-dir", type=Path, default=Path(".local/demo"))
+    parser.add_argument(
+        "--faults",
+        type=parse_fault_rate,
+        default=0.0,
+        metavar="RATE",
+        help="fail this share of the functions' DynamoDB calls as DynamoDB does (e.g. 0.1)",
+    )
     args = parser.parse_args(argv)
-    return 0 if run(args.dynamodb_local, args.state_dir) else 1
+    return 0 if run(args.dynamodb_local, args.state_dir, fault_rate=args.faults) else 1
 
 
 if __name__ == "__main__":

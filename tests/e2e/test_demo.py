@@ -107,3 +107,15 @@ def test_demo_on_dynamodb_local_in_its_own_process(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stderr
     assert "Traceback" not in run.stderr
     check_scenario(run.stdout)
+
+
+def test_demo_under_faults_ends_reconciled(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """One DynamoDB call in ten fails as DynamoDB fails them; the program retries, redelivers and
+    answers 503s, the demo's client retries them, and every balance still equals its entries."""
+    assert cli.main(["demo", "--faults", "0.1", "--state-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    faults = next(line for line in out.splitlines() if line.strip().startswith("faults:"))
+    assert int(faults.split()[1]) > 0, faults  # "faults: N injected in M DynamoDB calls (...)"
+    assert "reconciliation clean; re-run byte-identical" in out
+    assert "every balance equals the sum of its entries" in out
+    assert " 500: " not in out  # no answer to a client was a 500

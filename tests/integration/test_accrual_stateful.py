@@ -83,8 +83,17 @@ class AccrualMachine(RuleBasedStateMachine):
         self.environment.undo()
         self.mock.stop()
 
+    def _deliver_postback(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        return deliver(self.stack, signed_event(body))
+
+    def _accrue(self, batch: list[dict[str, Any]]) -> None:
+        assert run_accrual(self.stack, batch) == []
+
+    def _release(self, as_of: datetime) -> None:
+        get_accrual().release_matured(as_of, lookback_days=40)
+
     def _postback(self, order_id: str, body: dict[str, Any]) -> None:
-        status, answer = deliver(self.stack, signed_event(body))
+        status, answer = self._deliver_postback(body)
         assert status in (200, 202, 409), answer
         if status != 202:
             return
@@ -168,7 +177,7 @@ class AccrualMachine(RuleBasedStateMachine):
         batches.append(redelivered)
         for batch in batches:
             if batch:
-                assert run_accrual(self.stack, batch) == []
+                self._accrue(batch)
         self.delivered += records
         for model in self.orders.values():
             model.settle()
@@ -177,8 +186,7 @@ class AccrualMachine(RuleBasedStateMachine):
     @rule(seed=st.integers(0, 2**32 - 1))
     def holds_end(self, seed: int) -> None:
         self.stream_delivers(seed)
-        as_of = datetime.now(UTC) + timedelta(days=31)
-        get_accrual().release_matured(as_of, lookback_days=40)
+        self._release(datetime.now(UTC) + timedelta(days=31))
         for model in self.orders.values():
             if model.ever_approved and model.earns() > 0:
                 model.released += model.pending

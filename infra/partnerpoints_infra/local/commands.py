@@ -147,6 +147,16 @@ def token_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def fault_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        rate = -1.0
+    if not 0 <= rate < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: a share of calls from 0 to below 1, e.g. 0.1")
+    return rate
+
+
 def add_parser(commands: Any) -> None:
     local = commands.add_parser("local", help="the local stack: serve, invoke, token")
     actions = local.add_subparsers(dest="action", required=True)
@@ -160,6 +170,13 @@ def add_parser(commands: Any) -> None:
     )
     serve_parser.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
     serve_parser.add_argument("--template", type=Path, default=TEMPLATE_PATH)
+    serve_parser.add_argument(
+        "--faults",
+        type=fault_rate,
+        default=0.0,
+        metavar="RATE",
+        help="fail this share of the functions' DynamoDB calls as DynamoDB does (e.g. 0.1)",
+    )
 
     invoke_parser = actions.add_parser("invoke", help="run one function once with an event file")
     invoke_parser.add_argument("function", help="the function's logical id, e.g. HealthFunction")
@@ -184,6 +201,7 @@ def run(args: argparse.Namespace) -> int:
                 use_dynamodb_local=args.dynamodb_local,
                 state_dir=args.state_dir,
                 template_path=args.template.resolve(),
+                faults=args.faults,
             )
             try:
                 return serve(options)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import threading
@@ -29,6 +30,7 @@ from typing import IO, Any
 import boto3
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from partnerpoints_infra import faults
 from partnerpoints_infra.functions import function_specs
 from partnerpoints_infra.local.alarms import local_alarms
 from partnerpoints_infra.local.backends import backends
@@ -75,6 +77,12 @@ class ServeOptions:
     use_dynamodb_local: bool = False
     state_dir: Path = DEFAULT_STATE_DIR
     template_path: Path = TEMPLATE_PATH
+    # The rate at which the functions' DynamoDB calls fail as DynamoDB fails them (faults.py); 0: none.
+    faults: float = 0.0
+
+    @property
+    def fault_log(self) -> Path:
+        return self.state_dir / "faults"
 
 
 def lambda_environment(
@@ -210,6 +218,16 @@ def _start_event_sources(
     return streams, queues
 
 
+def _inject_faults(options: ServeOptions, environments: dict[str, dict[str, str]]) -> None:
+    if not options.faults:
+        return
+    shutil.rmtree(options.fault_log, ignore_errors=True)
+    options.fault_log.mkdir(parents=True)
+    for variables in environments.values():
+        variables[faults.RATE_VARIABLE] = str(options.faults)
+        variables[faults.LOG_VARIABLE] = str(options.fault_log)
+
+
 @contextmanager
 def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iterator[RunningStack]:
     """Start everything, yield it ready, and stop it all (in reverse order) when the block ends."""
@@ -231,6 +249,7 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
         environments = {
             name: lambda_environment(stack, name, spec.memory_mb, lambda_url) for name, spec in specs.items()
         }
+        _inject_faults(options, environments)
         pool = FunctionPool(specs, environments, endpoints.region, LOCAL_ACCOUNT_ID, alarms.tapping(printer))
         cleanup.callback(pool.close)
         pool.warm()
@@ -324,10 +343,14 @@ def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
     watchdog.daemon = True
     with running_stack(options) as running:
         print(running.banner(), file=out, flush=True)
+        if options.faults:
+            print(f"Injecting faults into {options.faults:.0%} of the functions' DynamoDB calls", file=out)
         while not stopping.wait(0.5):
             pass
         print("Stopping the local stack...", file=out, flush=True)
         watchdog.start()
     watchdog.cancel()
+    if options.faults:
+        print(f"Faults: {faults.describe(faults.read_counts(options.fault_log))}", file=out, flush=True)
     print("Stopped.", file=out, flush=True)
     return 0

@@ -82,6 +82,11 @@ def _run(handler: Any, request: dict[str, Any]) -> dict[str, Any]:
 def main() -> None:
     handler_path, result_fd = sys.argv[1], int(sys.argv[2])
     results = os.fdopen(result_fd, "w", buffering=1, encoding="utf-8")
+    if os.environ.get("PARTNERPOINTS_FAULT_RATE"):
+        # Only when asked (`local serve --faults`): otherwise a cold start here stays the function's own.
+        from partnerpoints_infra.faults import install_from_environment  # noqa: PLC0415
+
+        install_from_environment()
     handler, init_error = _load_handler(handler_path)
     results.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
