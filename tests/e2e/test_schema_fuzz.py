@@ -33,7 +33,7 @@ from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.template import TEMPLATE_PATH
 from tests.e2e.conftest import ServedStack, start_served_stack
 
-FUZZ_EXAMPLES = int(os.environ.get("PARTNERPOINTS_FUZZ_EXAMPLES", "25"))
+FUZZ_EXAMPLES = int(os.environ.get("PARTNERPOINTS_FUZZ_EXAMPLES", "20"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
