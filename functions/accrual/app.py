@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.logic.accrual import AccrualOutcome, get_accrual
-from partnerpoints.logic.earning import parse_earning_rules
+from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.models.order_stream import OrderStreamRecord
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
@@ -27,8 +27,7 @@ REQUIREMENTS = Requirements(
     ),
     variables=("EARNING_RULES",),
 )
-# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
-parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
+check_with_earning_rules(REQUIREMENTS)
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, model=OrderStreamRecord)
 METRIC_BY_OUTCOME = {

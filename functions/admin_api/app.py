@@ -21,7 +21,7 @@ from partnerpoints.exceptions import (
 )
 from partnerpoints.http_api import create_http_app, member_link_url, public_base_url
 from partnerpoints.http_errors import answers
-from partnerpoints.logic.earning import parse_earning_rules
+from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
@@ -81,8 +81,7 @@ REQUIREMENTS = Requirements(
         "EARNING_RULES",
     ),
 )
-# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
-parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
+check_with_earning_rules(REQUIREMENTS)
 
 
 @app.post(

@@ -26,7 +26,7 @@ from partnerpoints.http_api import create_http_app, json_response, operator_of
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.accrual import DEFAULT_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS, get_accrual
 from partnerpoints.logic.adjustments import adjust_account
-from partnerpoints.logic.earning import parse_earning_rules
+from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.ledger import get_ledger
 from partnerpoints.logic.member_accounts import get_member_accounts
 from partnerpoints.models.adjustments import AdjustmentRequest
@@ -47,8 +47,7 @@ REQUIREMENTS = Requirements(
     ),
     variables=("EARNING_RULES",),
 )
-# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
-parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
+check_with_earning_rules(REQUIREMENTS)
 
 app = create_http_app()
 TAGS = ["ledger"]

@@ -31,7 +31,7 @@ from partnerpoints.exceptions import (
 )
 from partnerpoints.http_api import create_http_app, member_link_url, require_member_access
 from partnerpoints.http_errors import answers
-from partnerpoints.logic.earning import parse_earning_rules
+from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.member_accounts import SPEND_DEADLINE, get_idempotent_spend, get_member_accounts
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
@@ -84,8 +84,7 @@ REQUIREMENTS = Requirements(
         "EARNING_RULES",
     ),
 )
-# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
-parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
+check_with_earning_rules(REQUIREMENTS)
 
 
 @app.get(

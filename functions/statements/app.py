@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from partnerpoints.exceptions import InvalidField
-from partnerpoints.logic.earning import parse_earning_rules
+from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.nightly_statements import default_day, get_nightly_statements
 from partnerpoints.models.periods import Period
 from partnerpoints.models.statements import ShardTaskRecord, StatementRun
@@ -39,8 +39,7 @@ REQUIREMENTS = Requirements(
         "EARNING_RULES",
     ),
 )
-# The earning rules are parsed now too: a malformed EARNING_RULES stops the init, not the first order.
-parse_earning_rules(REQUIREMENTS.check().earning_rules_json)
+check_with_earning_rules(REQUIREMENTS)
 
 processor = BatchProcessor(event_type=EventType.SQS, model=ShardTaskRecord)
 

@@ -26,6 +26,7 @@ from partnerpoints_infra.functions import cold_start
 from partnerpoints_infra.local.api_docs import DOCUMENT_PATH
 from partnerpoints_infra.local.http_gateway import Route, routes_of
 from partnerpoints_infra.provision import LocalStack, provision
+from partnerpoints_infra.template import PROJECT_ROOT
 
 CLICK_FUNCTION = "ClickRedirectFunction"
 SCHEMAS = "#/components/schemas/"
@@ -164,6 +165,21 @@ def _apply_template(operation: dict[str, Any], route: Route, stack: LocalStack) 
             operation["responses"][status]["headers"] = RETRY_AFTER
 
 
+def _body_examples(route: Route) -> dict[str, Any]:
+    """The route's sample events (events/<Function>/*.json, which the tests and `make invoke-*` run) as
+    request examples, valid and invalid ones alike, named by their file."""
+    examples = {}
+    for path in sorted((PROJECT_ROOT / "events" / route.function).glob("*.json")):
+        event = json.loads(path.read_text())
+        if event.get("routeKey") != route.route_key or not event.get("body") or event.get("isBase64Encoded"):
+            continue
+        try:
+            examples[path.stem] = {"summary": path.stem.replace("-", " "), "value": json.loads(event["body"])}
+        except ValueError:
+            continue
+    return examples
+
+
 def _click_operation(stack: LocalStack, route: Route) -> dict[str, Any]:
     variables = {**stack.runtime_environment(CLICK_FUNCTION), "AWS_LAMBDA_FUNCTION_NAME": CLICK_FUNCTION}
     answers = cold_start(stack, CLICK_FUNCTION, variables).ANSWERS
@@ -295,10 +311,14 @@ def build_document(stack: LocalStack) -> dict[str, Any]:
         raise ValueError(f"routes no template route reaches: {unrouted}")
     webhooks = _postback_webhook(paths, schemas)
     for route in routes:
-        _apply_template(paths[route.path][route.method.lower()], route, stack)
-    webhooks["orderPostback"]["post"]["responses"] = copy.deepcopy(
-        paths["/postbacks/{partner_id}"]["post"]["responses"]
-    )
+        operation = paths[route.path][route.method.lower()]
+        examples = _body_examples(route)
+        if examples and "requestBody" in operation:
+            operation["requestBody"]["content"]["application/json"]["examples"] = examples
+        _apply_template(operation, route, stack)
+    signed = paths["/postbacks/{partner_id}"]["post"]
+    webhooks["orderPostback"]["post"]["requestBody"] = copy.deepcopy(signed["requestBody"])
+    webhooks["orderPostback"]["post"]["responses"] = copy.deepcopy(signed["responses"])
     # Powertools' own validation error bodies; ours (ErrorBody) replace them on every route.
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)

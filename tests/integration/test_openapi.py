@@ -134,3 +134,14 @@ def test_the_local_stack_serves_the_document_and_a_swagger_ui_page(moto_stack: L
         assert served.status_code == 200, asset
         assert served.get_data()
     assert _get(gateway, "/docs/../template.yaml").status_code == 404
+
+
+def test_request_bodies_carry_the_sample_events_as_examples(committed: dict[str, Any]) -> None:
+    def examples(operation: dict[str, Any]) -> set[str]:
+        return set(operation["requestBody"]["content"]["application/json"].get("examples", {}))
+
+    assert examples(committed["paths"]["/admin/partners"]["post"]) == {"post-partner", "post-partner-invalid"}
+    webhook = committed["webhooks"]["orderPostback"]["post"]
+    assert {"post-order-pending", "post-order-approved"} <= examples(webhook)
+    pending = webhook["requestBody"]["content"]["application/json"]["examples"]["post-order-pending"]
+    assert pending["value"]["status"] == "pending"

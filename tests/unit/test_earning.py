@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from partnerpoints.logic.earning import gross_points, target_points
+from partnerpoints.logic.earning import check_with_earning_rules, gross_points, target_points
 from partnerpoints.models.earning import EarningRules
 from partnerpoints.models.order_points import Terms
 from partnerpoints.models.orders import Attribution, Line, Order, OrderStatus, Review
+from partnerpoints.settings import Requirements
 
 RULES = EarningRules.model_validate(
     {
@@ -127,3 +128,8 @@ def test_a_refund_keeps_the_unrefunded_share_floored_and_a_full_refund_keeps_not
 )
 def test_orders_that_do_not_count_hold_nothing(changes: dict[str, Any]) -> None:
     assert target_points(order(100_000, **changes), terms()) == 0
+
+
+def test_a_function_that_reads_the_rules_must_require_them() -> None:
+    with pytest.raises(ValueError, match="lists EARNING_RULES in its requirements"):
+        check_with_earning_rules(Requirements(tables=("LedgerEntriesTable",)))

@@ -19,7 +19,7 @@ from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints.models.order_points import OrderPoints, Terms
 from partnerpoints.models.orders import Order, OrderStatus, from_minor_units
 from partnerpoints.models.partners import Partner
-from partnerpoints.settings import SettingsError, get_settings
+from partnerpoints.settings import Requirements, SettingsError, get_settings
 
 
 def parse_earning_rules(raw: str) -> EarningRules:
@@ -28,6 +28,14 @@ def parse_earning_rules(raw: str) -> EarningRules:
         return EarningRules.model_validate_json(raw)
     except ValidationError as error:
         raise SettingsError(f"invalid settings: EARNING_RULES is not valid earning rules: {error}") from error
+
+
+def check_with_earning_rules(requirements: Requirements) -> EarningRules:
+    """A function's init when it earns or shows points: its requirements, and EARNING_RULES parsed now,
+    so that a malformed value stops the init instead of the first order."""
+    if "EARNING_RULES" not in requirements.variables:
+        raise ValueError("a function that reads the earning rules lists EARNING_RULES in its requirements")
+    return parse_earning_rules(requirements.check().earning_rules_json)
 
 
 @cache
