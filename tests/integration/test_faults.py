@@ -6,21 +6,24 @@ Retry-After, never 500. The stateful accrual machine runs again with faults on e
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import invariant
 
-from partnerpoints.logic.ledger import Ledger
+from partnerpoints.logic.accrual import get_accrual
+from partnerpoints.logic.ledger import Ledger, get_ledger
 from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints_infra.faults import FaultInjector, injecting
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack
-from tests.integration.accrual import run_accrual
+from tests.integration.accrual import OrdersStream, run_accrual
+from tests.integration.postbacks import MEMBER, create_shop, deliver, order_body, signed_event
 from tests.integration.test_accrual_stateful import AccrualMachine
 from tests.integration.test_admin_api import body_of, call, event
+from tests.integration.test_postbacks import _admin as admin_request
 
 LOST_WRITE = {"TransactWriteItems": ["timeout_after_write"]}
 
@@ -65,6 +68,39 @@ def test_creates_whose_answer_was_lost_answer_as_creates(moto_stack: LocalStack)
     # And a second request for the same ids is still refused.
     assert call(moto_stack, event("post-partner.json"))[0] == 409
     assert call(moto_stack, event("post-link.json", body=body_of("post-link.json")))[0] == 409
+
+
+def test_order_changes_whose_answer_was_lost_answer_as_the_change(moto_stack: LocalStack) -> None:
+    shop = create_shop(moto_stack, review_amount="500")
+    big = order_body(order_id="B-1", amount="900.00", items=[], click_id=shop.click_id)
+    with injecting(FaultInjector(0, plan=LOST_WRITE)) as injector:
+        status, accepted = deliver(moto_stack, signed_event(big, message_id="msg_B-1"))
+    assert injector.counts["timeout_after_write"] == 1
+    decision = {"decision": "approve", "note": "confirmed by phone"}
+    with injecting(FaultInjector(0, plan=LOST_WRITE)) as injector:
+        decided = admin_request(moto_stack, "POST", "/admin/orders/shop-a/B-1/review", decision)
+    assert injector.counts["timeout_after_write"] == 1
+    # Not "duplicate" and not "concurrent_change": each met its own write when the SDK sent it again.
+    assert (status, accepted["version"], accepted.get("duplicate", False)) == (202, 1, False)
+    assert (decided[0], decided[1]["version"], decided[1]["counts"]) == (200, 2, True)
+    # A second send of the same message is still a duplicate, answered as the first was.
+    status, again = deliver(moto_stack, signed_event(big, message_id="msg_B-1"))
+    assert (status, again["duplicate"], again["version"]) == (200, True, 1)
+
+
+def test_points_whose_write_answer_was_lost_are_reported_as_moved(moto_stack: LocalStack) -> None:
+    shop = create_shop(moto_stack)
+    stream = OrdersStream(moto_stack)
+    body = order_body("approved", click_id=shop.click_id, amount="200.00", items=[])
+    assert deliver(moto_stack, signed_event(body))[0] == 202
+    assert run_accrual(moto_stack, stream.new_records()) == []
+    with injecting(FaultInjector(0, plan=LOST_WRITE)) as injector:
+        report = get_accrual().release_matured(datetime.now(UTC) + timedelta(days=31))
+    assert injector.counts["timeout_after_write"] == 1
+    # The release counts what it moved, not "skipped": it met its own write, not someone else's.
+    assert (report.orders_released, report.points_released, report.orders_skipped) == (1, 10, 0)
+    balance = get_ledger().balances(MEMBER)[Account.MAIN]
+    assert (balance.pending, balance.available) == (0, 10)
 
 
 @pytest.mark.parametrize("kind", ["throttling", "internal_error"])
@@ -113,10 +149,9 @@ class FaultyAccrualMachine(AccrualMachine):
                 and answer.get("duplicate")
                 and answer["version"] > self.versions.get(order_id, 0)
             ):
-                # A "duplicate" that moved the order to a version this sender never saw: its own write,
-                # whose answer was lost (an attempt answered 503, or a write the SDK sent twice). The
-                # change landed once; the model counts it made. (The answer's wording is the known
-                # limit of postbacks under lost writes: see docs/operations.md.)
+                # A "duplicate" that moved the order to a version this sender never saw: its own
+                # delivery, which landed and then answered 503 (a later call failed past the SDK's
+                # retries). The change landed once; the model counts it made (docs/operations.md).
                 status = 202
             if status in (200, 202):
                 self.versions[order_id] = max(self.versions.get(order_id, 0), answer["version"])

@@ -15,7 +15,13 @@ from partnerpoints.dal.ledger_store import stage_postings
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_store import plain
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
+from partnerpoints.dal.transactions import (
+    MAX_ATTEMPTS,
+    back_off,
+    failed_condition,
+    is_retryable,
+    is_stored,
+)
 from partnerpoints.exceptions import ConflictingEntry, LedgerBusy
 from partnerpoints.models.ledger import Posting
 from partnerpoints.models.order_points import OrderPoints, Terms
@@ -109,7 +115,7 @@ class OrderPointsStore:
                 _item(points).save(condition=condition)
             except PutError as error:
                 if error.cause_response_code == "ConditionalCheckFailedException":
-                    return False
+                    return is_stored(_item(points))  # our own write, whose answer was lost, or another's
                 raise
             return True
         for attempt in range(MAX_ATTEMPTS):
@@ -120,7 +126,9 @@ class OrderPointsStore:
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []
                 if reasons and failed_condition(reasons[0]):
-                    return False
+                    return is_stored(
+                        _item(points)
+                    )  # our own transaction, whose answer was lost, or another's
                 if is_retryable(reasons):
                     back_off(attempt)
                     continue

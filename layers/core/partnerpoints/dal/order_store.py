@@ -17,7 +17,13 @@ from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.tables import bind_tables
-from partnerpoints.dal.transactions import MAX_ATTEMPTS, back_off, failed_condition, is_retryable
+from partnerpoints.dal.transactions import (
+    MAX_ATTEMPTS,
+    back_off,
+    failed_condition,
+    is_retryable,
+    is_stored,
+)
 from partnerpoints.exceptions import OrderBusy
 from partnerpoints.models.orders import (
     Attention,
@@ -198,6 +204,8 @@ class OrderStore:
                     transaction.save(_change_item(order))
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons or []
+                if any(failed_condition(reason) for reason in reasons) and is_stored(item):
+                    return SaveOutcome.SAVED  # our own transaction, whose answer was lost and resent
                 if len(reasons) > _DELIVERY and failed_condition(reasons[_DELIVERY]):
                     return SaveOutcome.DELIVERY_SEEN
                 if reasons and failed_condition(reasons[_ORDER]):

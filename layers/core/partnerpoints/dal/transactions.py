@@ -34,19 +34,26 @@ def back_off(attempt: int) -> None:
     time.sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))  # noqa: S311
 
 
-def create_once(item: Model, condition: Condition, refusal: PartnerPointsError) -> None:
-    """Put `item` if its key is new, else raise `refusal`. When the write landed but its answer was lost,
-    the SDK sends it again and the condition fails on our own item: an item identical to ours, to its
-    creation's microsecond, is that write, not an earlier request's."""
+def is_stored(item: Model) -> bool:
+    """Whether exactly `item` is stored (it is then read again into `item`). When a write lands but its
+    answer is lost, the SDK sends it again and its condition fails on our own item: an item identical
+    to ours, to its write's microsecond (every item we write carries the time it was written), is that
+    write, not another request's. For a transaction, one of its items stored is all of them:
+    transactions land whole."""
     expected = item.serialize()
+    try:
+        item.refresh(consistent_read=True)
+    except item.DoesNotExist:
+        return False
+    return bool(item.serialize() == expected)
+
+
+def create_once(item: Model, condition: Condition, refusal: PartnerPointsError) -> None:
+    """Put `item` if its key is new, else raise `refusal` (unless the item met is our own lost write)."""
     try:
         item.save(condition=condition)
     except PutError as error:
         if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
             raise
-        try:
-            item.refresh(consistent_read=True)
-        except item.DoesNotExist:
-            raise refusal from error
-        if item.serialize() != expected:
+        if not is_stored(item):
             raise refusal from error
