@@ -126,21 +126,7 @@ class FaultInjector:
         if kind == "timeout_after_write":
             _ORIGINAL(endpoint, request, operation_model, context)
             return None, ReadTimeoutError(endpoint_url=request.url, error="injected: the answer was lost")
-        if kind == "throttling":
-            status, body = (
-                400,
-                {
-                    "__type": f"{_PREFIX}ProvisionedThroughputExceededException",
-                    "message": "The level of configured provisioned throughput for the table was exceeded.",
-                },
-            )
-        elif kind == "internal_error":
-            status, body = (
-                500,
-                {"__type": f"{_PREFIX}InternalServerError", "message": "Internal server error"},
-            )
-        else:
-            status, body = 400, _cancellation(request.body)
+        status, body = _ERRORS[kind] if kind in _ERRORS else (400, _cancellation(request.body))
         http_response = _error_response(request.url, status, body)
         response_dict = convert_to_response_dict(http_response, operation_model)
         parser = endpoint._response_parser_factory.create_parser(

@@ -66,7 +66,10 @@ class ServedStack:
         except subprocess.TimeoutExpired:
             kill([*child_pids(self.process.pid), self.process.pid])
             self.process.wait()
-            raise AssertionError(f"local serve did not stop on {signum.name}") from None
+            tail = "".join(self.output[-40:])
+            raise AssertionError(
+                f"local serve did not stop on {signum.name}; it printed last:\n{tail}"
+            ) from None
         finally:
             if self.reader is not None:
                 self.reader.join(timeout=10)
@@ -86,16 +89,26 @@ def serve_command(state_dir: Path, *extra: str, port: int = 0) -> list[str]:
     ]
 
 
+def _unmeasured(variables: dict[str, str]) -> dict[str, str]:
+    """The environment without what makes coverage measure the processes started from it."""
+    return {
+        name: value for name, value in variables.items() if not name.startswith(("COVERAGE_", "COV_CORE_"))
+    }
+
+
 def start_served_stack(
-    state_dir: Path, *extra: str, environment: dict[str, str] | None = None
+    state_dir: Path, *extra: str, environment: dict[str, str] | None = None, measured: bool = True
 ) -> ServedStack:
+    """`measured=False` runs the stack and its functions outside coverage, which slows every
+    invocation several times over: for runs that test answers in bulk, not which lines ran."""
+    base = dict(os.environ) if measured else _unmeasured(dict(os.environ))
     process = subprocess.Popen(
         serve_command(state_dir, *extra),
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "INFO", **(environment or {})},
+        env={**base, "POWERTOOLS_LOG_LEVEL": "INFO", **(environment or {})},
     )
     state_file = state_dir / STATE_FILE
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
