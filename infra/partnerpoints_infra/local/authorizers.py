@@ -90,8 +90,13 @@ def verify(authorizer: JwtAuthorizer, headers: dict[str, str], route_scopes: lis
 
 
 def local_admin(headers: dict[str, str], account_id: str) -> dict[str, Any]:
-    """What an IAM-authorized route sees locally: the caller's access key when the request is signed."""
-    signed = _SIGV4_CREDENTIAL.search(headers.get("authorization", ""))
+    """What an IAM-authorized route sees locally: the caller's access key when the request is signed.
+    Unsigned requests pass (a local convenience); one carrying another kind of credential (a member's
+    or a partner's bearer token) is refused, as API Gateway refuses it."""
+    authorization = headers.get("authorization", "")
+    if authorization and not authorization.startswith("AWS4-HMAC-SHA256 "):
+        raise Forbidden()
+    signed = _SIGV4_CREDENTIAL.search(authorization)
     return {
         "iam": {
             "accessKey": signed.group(1) if signed else "LOCALADMIN",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -39,6 +41,17 @@ ANY_METHOD = "ANY"
 
 
 @dataclass(frozen=True)
+class LambdaAuthorizer:
+    """A REQUEST authorizer (payload 2.0, simple responses): its function, the headers it is given as
+    identity, and how long API Gateway keeps its answer per identity."""
+
+    name: str
+    function: str
+    identity_headers: tuple[str, ...]  # lower-cased, from "$request.header.Authorization"
+    ttl_seconds: int
+
+
+@dataclass(frozen=True)
 class Route:
     api: str
     method: str  # GET, POST, ... or ANY
@@ -47,6 +60,7 @@ class Route:
     jwt: JwtAuthorizer | None = None
     scopes: tuple[str, ...] = ()
     iam: bool = False
+    lambda_authorizer: LambdaAuthorizer | None = None
 
     @property
     def route_key(self) -> str:
@@ -80,10 +94,25 @@ def _group(name: str) -> str:
     return re.sub(r"\W", "_", name)
 
 
-def _authorizers(stack: LocalStack, body: dict[str, Any]) -> dict[str, JwtAuthorizer]:
-    found = {}
+def _authorizers(stack: LocalStack, body: dict[str, Any]) -> dict[str, JwtAuthorizer | LambdaAuthorizer]:
+    found: dict[str, JwtAuthorizer | LambdaAuthorizer] = {}
     for name, scheme in body.get("components", {}).get("securitySchemes", {}).items():
         config = scheme.get("x-amazon-apigateway-authorizer", {})
+        if config.get("type") == "request":
+            match = _FUNCTION_IN_URI.search(stack.resolve(config["authorizerUri"]))
+            if match is None:
+                continue
+            sources = config.get("identitySource", [])
+            found[name] = LambdaAuthorizer(
+                name=name,
+                function=match.group(1),
+                identity_headers=tuple(
+                    str(source).rsplit(".", 1)[-1].lower()
+                    for source in (sources if isinstance(sources, list) else str(sources).split(","))
+                ),
+                ttl_seconds=int(config.get("authorizerResultTtlInSeconds", 0)),
+            )
+            continue
         if config.get("type") != "jwt":
             continue
         jwt_config = config["jwtConfiguration"]
@@ -119,8 +148,10 @@ def routes_of(stack: LocalStack) -> list[Route]:
                     for scheme, scopes in requirement.items():
                         if scheme == "AWS_IAM":
                             route = replace(route, iam=True)
-                        elif scheme in authorizers:
-                            route = replace(route, jwt=authorizers[scheme], scopes=tuple(scopes))
+                        elif isinstance(authorizer := authorizers.get(scheme), LambdaAuthorizer):
+                            route = replace(route, lambda_authorizer=authorizer)
+                        elif isinstance(authorizer, JwtAuthorizer):
+                            route = replace(route, jwt=authorizer, scopes=tuple(scopes))
                 routes.append(route)
     return sorted(routes, key=lambda route: (route.path, route.method))
 
@@ -239,21 +270,81 @@ def to_http(result: Any) -> Response:
     return response
 
 
-def _authorize(route: Route, headers: dict[str, str]) -> dict[str, Any] | None:
-    """The route's `requestContext.authorizer`; raises Unauthorized or Forbidden."""
-    if route.jwt is not None:
-        return verify(route.jwt, headers, list(route.scopes))
-    if route.iam:
-        return local_admin(headers, LOCAL_ACCOUNT_ID)
-    return None
-
-
 class HttpGateway:
     """A WSGI application serving every route of the template's HTTP APIs."""
 
     def __init__(self, stack: LocalStack, pool: FunctionPool) -> None:
         self.routes = routes_of(stack)
         self._pool = pool
+        # (authorizer, identity values) -> (monotonic expiry, its context), as API Gateway caches them.
+        self._authorized: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def _authorize(
+        self, route: Route, headers: dict[str, str], event: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The route's `requestContext.authorizer`; raises Unauthorized or Forbidden, or RuntimeError
+        when a Lambda authorizer fails (API Gateway answers 500)."""
+        if route.jwt is not None:
+            return verify(route.jwt, headers, list(route.scopes))
+        if route.iam:
+            return local_admin(headers, LOCAL_ACCOUNT_ID)
+        if route.lambda_authorizer is not None:
+            return {"lambda": self._ask_authorizer(route.lambda_authorizer, headers, event)}
+        return None
+
+    def _authorized_into(
+        self, event: dict[str, Any], route: Route, headers: dict[str, str]
+    ) -> Response | None:
+        """Sets the event's `requestContext.authorizer`, or answers as API Gateway refuses."""
+        try:
+            authorizer = self._authorize(route, headers, event)
+        except Unauthorized as refused:
+            if route.lambda_authorizer is not None:
+                return _gateway_answer(401, "Unauthorized")
+            challenge = f'Bearer error="invalid_token" error_description="{refused}"'
+            return _gateway_answer(401, "Unauthorized", {"www-authenticate": challenge})
+        except Forbidden:
+            return _gateway_answer(403, "Forbidden")
+        except RuntimeError:
+            return _gateway_answer(500, "Internal Server Error")  # the authorizer failed
+        if authorizer is not None:
+            event["requestContext"]["authorizer"] = authorizer
+        return None
+
+    def _ask_authorizer(
+        self, authorizer: LambdaAuthorizer, headers: dict[str, str], event: dict[str, Any]
+    ) -> dict[str, Any]:
+        identity = tuple(headers.get(name, "") for name in authorizer.identity_headers)
+        if not all(identity):
+            raise Unauthorized("no identity")  # API Gateway answers 401 without calling the function
+        cache_key = (authorizer.name, identity)
+        with self._lock:
+            cached = self._authorized.get(cache_key)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        request_context = event["requestContext"]
+        route_arn = (
+            f"arn:aws:execute-api:us-east-1:{LOCAL_ACCOUNT_ID}:{request_context['apiId']}/$default/"
+            f"{request_context['http']['method']}{event['rawPath']}"
+        )
+        question = {
+            **{key: value for key, value in event.items() if key not in ("body", "isBase64Encoded")},
+            "type": "REQUEST",
+            "routeArn": route_arn,
+            "identitySource": list(identity),
+        }
+        result = self._pool.invoke(authorizer.function, question)
+        answer = result.payload if result.ok and isinstance(result.payload, dict) else None
+        if answer is None or not isinstance(answer.get("isAuthorized"), bool):
+            raise RuntimeError(f"authorizer {authorizer.name} failed")
+        if not answer["isAuthorized"]:
+            raise Forbidden()
+        context = dict(answer.get("context") or {})
+        if authorizer.ttl_seconds:
+            with self._lock:
+                self._authorized[cache_key] = (time.monotonic() + authorizer.ttl_seconds, context)
+        return context
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -268,16 +359,12 @@ class HttpGateway:
         if found is None:
             return api_docs.answer(request) or _gateway_answer(404, "Not Found")
         route, parameters = found
-        headers = _headers(request)
+        event = build_event(request, route, parameters, None)
+        refusal = self._authorized_into(event, route, _headers(request))
+        if refusal is not None:
+            return refusal
         try:
-            authorizer = _authorize(route, headers)
-        except Unauthorized as refused:
-            challenge = f'Bearer error="invalid_token" error_description="{refused}"'
-            return _gateway_answer(401, "Unauthorized", {"www-authenticate": challenge})
-        except Forbidden:
-            return _gateway_answer(403, "Forbidden")
-        try:
-            result = self._pool.invoke(route.function, build_event(request, route, parameters, authorizer))
+            result = self._pool.invoke(route.function, event)
         except RuntimeError:
             # No execution environment could be started (or the stack is stopping): as a Lambda
             # service error, API Gateway answers 500.
