@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.exceptions import (
     AlreadyExists,
+    ApiKeyNotFound,
     ConcurrentChange,
     InvalidCursor,
     InvalidField,
@@ -23,9 +24,11 @@ from partnerpoints.http_api import create_http_app, member_link_url, public_base
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.order_review import get_order_review
+from partnerpoints.logic.partner_keys import get_partner_keys
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from partnerpoints.models.orders import Attention, OrdersPage, OrderView, ReviewRequest
+from partnerpoints.models.partner_keys import ApiKeyId, ApiKeyList, ApiKeyView, IssuedApiKey, NewApiKey
 from partnerpoints.models.partners import (
     CreatedPartner,
     Link,
@@ -73,6 +76,7 @@ REQUIREMENTS = Requirements(
         "LinksTable",
         "OrderChangesTable",
         "OrdersTable",
+        "PartnerApiKeysTable",
         "PartnerCredentialsTable",
         "PartnersTable",
     ),
@@ -104,6 +108,40 @@ def rotate_secret(
         postback_token=issued.postback_token,
         previous_valid_until=previous_until,
     )
+
+
+@app.post(
+    "/admin/partners/<partner_id>/api-keys",
+    status_code=201,
+    tags=TAGS,
+    summary="Issue an API key with which the partner reads its own numbers; the key is shown this once",
+    responses=answers({201: "the key, shown this once"}, PartnerNotFound, InvalidField),
+)
+@tracer.capture_method
+def issue_api_key(partner_id: PartnerId, request: NewApiKey) -> IssuedApiKey:
+    return get_partner_keys().issue(partner_id, request)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/api-keys",
+    tags=TAGS,
+    summary="A partner's API keys (never the keys themselves), oldest first",
+    responses=answers({200: "the keys, with their status and last use"}, PartnerNotFound),
+)
+@tracer.capture_method
+def list_api_keys(partner_id: PartnerId) -> ApiKeyList:
+    return ApiKeyList(keys=get_partner_keys().of_partner(partner_id))
+
+
+@app.delete(
+    "/admin/partners/<partner_id>/api-keys/<key_id>",
+    tags=TAGS,
+    summary="Revoke a partner's API key (again: nothing changes)",
+    responses=answers({200: "the key as revoked"}, ApiKeyNotFound),
+)
+@tracer.capture_method
+def revoke_api_key(partner_id: PartnerId, key_id: ApiKeyId) -> ApiKeyView:
+    return get_partner_keys().revoke(partner_id, key_id)
 
 
 @app.get(

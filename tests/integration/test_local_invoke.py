@@ -21,6 +21,9 @@ EXPECTED_STATUS = {
     "AdminApiFunction/post-link-host-not-allowed.json": 422,
     "AdminApiFunction/put-link-pause.json": 404,
     "AdminApiFunction/post-member-link.json": 404,
+    "AdminApiFunction/post-partner-api-key.json": 404,
+    "AdminApiFunction/get-partner-api-keys.json": 404,
+    "AdminApiFunction/delete-partner-api-key.json": 404,
     # On a fresh stack the link does not exist yet; the sub id check comes before the lookup.
     "ClickRedirectFunction/get-click.json": 404,
     "ClickRedirectFunction/head-click-link-preview-bot.json": 404,

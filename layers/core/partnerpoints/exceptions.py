@@ -78,6 +78,14 @@ class OrderNotFound(NotFound):
     code = "order_not_found"
 
 
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+
+class StatementNotFound(NotFound):
+    code = "statement_not_found"
+
+
 class AlreadyExists(PartnerPointsError):
     """A create with an id that is taken."""
 
@@ -115,13 +123,20 @@ class Unauthenticated(PartnerPointsError):
     """A postback whose signature, token or source address does not hold; nothing is written."""
 
     code = "unauthenticated"
-    precise_codes = (
+    precise_codes: ClassVar[tuple[str, ...]] = (
         "invalid_signature",
         "invalid_token",
         "no_active_secret",
         "signed_postbacks_only",
         "source_ip_not_allowed",
     )
+
+
+class ApiKeyRefused(Unauthenticated):
+    """A partner API key that is missing, unknown, revoked or expired: the reporting routes answer 401."""
+
+    code = "invalid_api_key"
+    precise_codes: ClassVar[tuple[str, ...]] = ("api_key_missing", "api_key_revoked", "api_key_expired")
 
 
 class PayloadTooLarge(PartnerPointsError):

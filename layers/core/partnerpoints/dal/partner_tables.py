@@ -10,6 +10,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 
@@ -78,3 +79,35 @@ class PartnerCredentialsItem(Model):
     token_digests = ListAttribute(of=Credential)
     revision = NumberAttribute()  # +1 per rotation; a rotation is conditional on the one it read
     updated_at = UTCDateTimeAttribute()
+
+
+class PartnerKeysIndex(GlobalSecondaryIndex["PartnerApiKeyItem"]):
+    """A partner's keys, oldest first (template: PartnerApiKeysTable's partner_keys)."""
+
+    class Meta:
+        index_name = "partner_keys"
+        projection = AllProjection()
+
+    partner_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class PartnerApiKeyItem(Model):
+    """A partner API key (template: PartnerApiKeysTable), found by its public id; only its SHA-256
+    digest is kept. Revoked keys stay, so that a revocation is on record."""
+
+    class Meta:
+        table_name = "PartnerApiKeysTable"  # replaced by dal.tables.bind_tables()
+        region: str | None = None
+        host: str | None = None
+
+    key_id = UnicodeAttribute(hash_key=True)
+    partner_id = UnicodeAttribute()
+    digest = UnicodeAttribute()
+    description = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute(null=True)
+    revoked_at = UTCDateTimeAttribute(null=True)
+    last_used_at = UTCDateTimeAttribute(null=True)
+
+    partner_keys = PartnerKeysIndex()

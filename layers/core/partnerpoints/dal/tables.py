@@ -8,7 +8,12 @@ from partnerpoints.dal.click_tables import ClickItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
-from partnerpoints.dal.partner_tables import LinkItem, PartnerCredentialsItem, PartnerItem
+from partnerpoints.dal.partner_tables import (
+    LinkItem,
+    PartnerApiKeyItem,
+    PartnerCredentialsItem,
+    PartnerItem,
+)
 from partnerpoints.dal.promo_tables import (
     PromoAttemptsItem,
     PromoCampaignItem,
@@ -28,6 +33,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "LinksTable": LinkItem,
     "ClicksTable": ClickItem,
     "PartnerCredentialsTable": PartnerCredentialsItem,
+    "PartnerApiKeysTable": PartnerApiKeyItem,
     "OrdersTable": OrderItem,
     "PostbackDeliveriesTable": PostbackDeliveryItem,
     "OrderPointsTable": OrderPointsItem,
