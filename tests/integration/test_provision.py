@@ -7,6 +7,7 @@ from typing import Any
 import boto3
 import pytest
 
+from partnerpoints_infra.local.backends import backends
 from partnerpoints_infra.provision import (
     Endpoints,
     LocalStack,
@@ -116,3 +117,13 @@ def test_references_resolve_like_cloudformation(resolver: LocalStack, value: Any
 def test_what_cannot_be_resolved_says_so(resolver: LocalStack, value: Any) -> None:
     with pytest.raises(UnresolvableReference):
         resolver.resolve(value)
+
+
+def test_a_stack_started_after_another_in_one_process_starts_empty() -> None:
+    """moto's backends are process globals: without a reset, the demo run after a test in one pytest
+    process found that test's partner and answered its create 409."""
+    for _ in range(2):
+        with backends(use_dynamodb_local=False) as endpoints:
+            s3 = boto3.client("s3", endpoint_url=endpoints.s3, region_name=endpoints.region)
+            assert s3.list_buckets()["Buckets"] == []
+            s3.create_bucket(Bucket="left-behind-by-the-previous-stack")
