@@ -10,6 +10,12 @@ against the local stack and a deployment.
     partnerpoints admin link get LINK_ID
     partnerpoints admin link update LINK_ID [--destination URL] [--status active|paused]
     partnerpoints admin partner rotate-secret PARTNER_ID [--grace-hours 24]
+    partnerpoints admin partner api-key create PARTNER_ID [--description TEXT] [--expires-at TIME]
+                                         (a key to read the partner's own numbers, shown once)
+    partnerpoints admin partner api-key list PARTNER_ID
+    partnerpoints admin partner api-key revoke PARTNER_ID KEY_ID
+    partnerpoints admin partner statements PARTNER_ID [PERIOD] [--format json|csv]
+                                         (the partner's statements, or a short-lived link to one)
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
@@ -102,7 +108,25 @@ def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
         return client.request(
             "POST", f"/admin/partners/{args.partner_id}/rotate-secret?grace_hours={args.grace_hours}"
         )
+    if args.verb == "api-key":
+        return _api_key(args, client)
+    if args.verb == "statements":
+        statements = f"/admin/partners/{args.partner_id}/statements"
+        one = f"/{quote(args.period, safe='')}?format={args.format}" if args.period else ""
+        return client.request("GET", f"{statements}{one}")
     return client.request("PUT", f"/admin/partners/{args.partner_id}", _read_json(args.file))
+
+
+def _api_key(args: argparse.Namespace, client: AdminClient) -> Answer:
+    keys = f"/admin/partners/{args.partner_id}/api-keys"
+    if args.action == "create":
+        body = {"description": args.description}
+        if args.expires_at:
+            body["expires_at"] = args.expires_at
+        return client.request("POST", keys, body)
+    if args.action == "list":
+        return client.request("GET", keys)
+    return client.request("DELETE", f"{keys}/{quote(args.key_id, safe='')}")
 
 
 def _order(args: argparse.Namespace, client: AdminClient) -> Answer:
@@ -324,6 +348,37 @@ def sign_postback(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_partner_parser(nouns: Any) -> None:
+    partner = nouns.add_parser(
+        "partner", help="partners: create, get, update, rotate-secret, api-key, statements"
+    ).add_subparsers(dest="verb", required=True)
+    partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
+    partner.add_parser("get").add_argument("partner_id")
+    rotate = partner.add_parser("rotate-secret", help="new postback secret and token, shown once")
+    rotate.add_argument("partner_id")
+    rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous ones keep working")
+    api_key = partner.add_parser(
+        "api-key", help="the partner's API keys (for its reporting routes): create, list, revoke"
+    ).add_subparsers(dest="action", required=True)
+    issue = api_key.add_parser("create", help="a new key, shown this once")
+    issue.add_argument("partner_id")
+    issue.add_argument("--description", default="", help="what the key is for")
+    issue.add_argument("--expires-at", help="when it stops working (ISO 8601 with a zone); default never")
+    api_key.add_parser("list", help="the keys, never the keys themselves").add_argument("partner_id")
+    revoke_key = api_key.add_parser("revoke", help="the key stops working within a minute")
+    revoke_key.add_argument("partner_id")
+    revoke_key.add_argument("key_id")
+    statements_of = partner.add_parser("statements", help="the partner's statements, or a link to one")
+    statements_of.add_argument("partner_id")
+    statements_of.add_argument("period", nargs="?", help="a day (YYYY-MM-DD) or a month (YYYY-MM)")
+    statements_of.add_argument("--format", choices=["json", "csv"], default="json")
+    update = partner.add_parser("update", help="replace a partner's settings")
+    update.add_argument("partner_id")
+    update.add_argument(
+        "--file", type=Path, required=True, help="the settings as JSON (everything but partner_id)"
+    )
+
+
 def add_parser(commands: Any) -> None:
     admin = commands.add_parser("admin", help="the operator's client of the admin API")
     admin.add_argument("--api", help="the HTTP API's base URL (default: the running local stack)")
@@ -334,19 +389,7 @@ def add_parser(commands: Any) -> None:
     )
     nouns = admin.add_subparsers(dest="noun", required=True)
 
-    partner = nouns.add_parser("partner", help="partners: create, get, update").add_subparsers(
-        dest="verb", required=True
-    )
-    partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
-    partner.add_parser("get").add_argument("partner_id")
-    rotate = partner.add_parser("rotate-secret", help="new postback secret and token, shown once")
-    rotate.add_argument("partner_id")
-    rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous ones keep working")
-    update = partner.add_parser("update", help="replace a partner's settings")
-    update.add_argument("partner_id")
-    update.add_argument(
-        "--file", type=Path, required=True, help="the settings as JSON (everything but partner_id)"
-    )
+    _add_partner_parser(nouns)
 
     link = nouns.add_parser("link", help="links: create, get, update").add_subparsers(
         dest="verb", required=True

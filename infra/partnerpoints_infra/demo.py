@@ -106,6 +106,7 @@ class Scenario:
         self.batch_codes: list[str] = []
         self.webhook_secret = self.postback_token = ""
         self.statements: dict[str, Any] = {}
+        self.partner_statements = 0
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
 
@@ -529,6 +530,27 @@ class Scenario:
             "folder": str(running.state_dir / "buckets" / "StatementsBucket" / "statements" / today),
         }
 
+    def partner_reads_its_statements(self) -> None:
+        """The operator issues shop-a an API key (shown once); shop-a lists its statements with it and
+        takes a short-lived link to today's CSV; a key it was never given is refused 401."""
+        answer = call(
+            "POST", f"{self.base}/admin/partners/shop-a/api-keys", {"description": "demo"}, sign_with=OPERATOR
+        )
+        self.show("POST an API key for shop-a", answer, f"key {answer.json().get('key_id')}, shown once")
+        key = {"authorization": f"Bearer {answer.json()['api_key']}"}
+        answer = call("GET", f"{self.base}/partner/statements", headers=key)
+        periods = [entry["period"] for entry in answer.json()["statements"]]
+        self.partner_statements = len(periods)
+        self.show("GET /partner/statements with shop-a's key", answer, ", ".join(periods))
+        today = self.statements["day"]
+        answer = call("GET", f"{self.base}/partner/statements/{today}?format=csv", headers=key)
+        self.show(f"GET /partner/statements/{today}?format=csv", answer, "a link valid for 5 minutes")
+        forged = {"authorization": "Bearer ppk_" + "x" * 12 + "_not-a-key-the-program-issued"}
+        self.show(
+            "GET /partner/statements with a forged key",
+            call("GET", f"{self.base}/partner/statements", headers=forged),
+        )
+
     def activity(self, member: str) -> list[LedgerEntry]:
         """Every entry of both accounts, paged through the activity route."""
         entries: list[LedgerEntry] = []
@@ -639,6 +661,7 @@ def summary(
             f"{'byte-identical' if statements.get('identical') else 'CHANGED'}",
         ),
         ("statement files", str(statements.get("folder"))),
+        ("partner reporting", f"shop-a lists {scenario.partner_statements} statements with its own API key"),
         ("reconciliation", "every balance equals the sum of its entries" if reconciled else "MISMATCH"),
         ("function logs", str(log)),
     ]
@@ -685,6 +708,8 @@ def run(
         scenario.invoke_health()
         progress.step("the nightly run closes the day: statements to S3 (fanned out over SQS), then again")
         scenario.close_the_day(running)
+        progress.step("the partner reads its statements with an API key the operator issued it")
+        scenario.partner_reads_its_statements()
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
         time.sleep(1.5)  # the bucket mirror copies the statements to files every second
@@ -702,7 +727,7 @@ def run(
         file=out,
     )
     statements_ok = bool(scenario.statements.get("clean") and scenario.statements.get("identical"))
-    return reconciled and scenario.points_seen and statements_ok
+    return reconciled and scenario.points_seen and statements_ok and scenario.partner_statements > 0
 
 
 def main(argv: list[str] | None = None) -> int:

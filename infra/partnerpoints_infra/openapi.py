@@ -39,7 +39,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "in": "header",
         "name": "Authorization",
         "description": "Operators: requests signed with AWS Signature Version 4 by an IAM principal allowed "
-        "execute-api:Invoke on the operator routes. (The local stack accepts any request here.)",
+        "execute-api:Invoke on the operator routes. (The local stack also accepts unsigned requests here.)",
         "x-amazon-apigateway-authtype": "awsSigv4",
     },
     "memberJwt": {
@@ -55,6 +55,13 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "name": "webhook-signature",
         "description": "Partners' platforms: Standard Webhooks signing with the partner's whsec_ secret "
         "(webhook-id, webhook-timestamp and webhook-signature headers; see the orderPostback webhook).",
+    },
+    "partnerApiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "ppk_<key id>_<secret>",
+        "description": "Partners reading their own numbers: an API key the operator issued for the partner "
+        "(`Authorization: Bearer ppk_...`). A key reads only its own partner's data.",
     },
     "partnerToken": {
         "type": "apiKey",
@@ -140,6 +147,9 @@ def _apply_template(operation: dict[str, Any], route: Route, stack: LocalStack) 
     elif route.jwt is not None:
         operation["security"] = [{"memberJwt": list(route.scopes)}]
         _answer(operation, 401, "API Gateway: no token, or one that does not verify", gateway)
+    elif route.lambda_authorizer is not None:
+        operation["security"] = [{"partnerApiKey": []}]
+        _answer(operation, 401, "API Gateway: no Authorization header", gateway)
     elif route.path.startswith("/postbacks/"):
         operation["security"] = [{"partnerSignature" if route.method == "POST" else "partnerToken": []}]
     else:

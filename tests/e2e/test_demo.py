@@ -74,6 +74,11 @@ def check_scenario(output: str) -> None:
         "re-run byte-identical"
     )
     assert statements in lines
+    assert any(
+        line.startswith("GET /partner/statements with shop-a's key -> 200 ") and today in line
+        for line in lines
+    )
+    assert "GET /partner/statements with a forged key -> 401 invalid_api_key" in lines
 
 
 def test_demo_on_moto(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

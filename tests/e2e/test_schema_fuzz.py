@@ -1,8 +1,8 @@
 """Schemathesis against the served local stack: every operation of docs/openapi.json, with valid
-credentials for its security scheme (an operator's signed request, a member token with the admin scope,
-the partner's signature or token), with data that exists for the ids it can reach. Every answer must be
-a status the document lists for that operation, in its content type, with its body's schema and its
-headers; and none may be a 5xx.
+credentials for its security scheme (an operator's signed request, a member token with the admin
+scope, the partner's signature, token or API key), with data that exists for the ids it can reach.
+Every answer must be a status the document lists for that operation, in its content type, with its
+body's schema and its headers; and none may be a 5xx.
 
 Bounded: FUZZ_EXAMPLES examples per operation (each one request through the stack), once per run."""
 
@@ -81,6 +81,9 @@ class Seeded:
             headers=OPERATOR,
         )
         assert link.status == 201, link.json()
+        key = call("POST", f"{stack.http_url}/admin/partners/{PARTNER}/api-keys", {}, headers=OPERATOR)
+        assert key.status == 201, key.json()
+        self.partner_key = {"authorization": f"Bearer {key.json()['api_key']}"}
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.member = {"authorization": f"Bearer {create_token(authorizer, 'fuzz-member', ['admin'])}"}
 
@@ -129,6 +132,8 @@ def test_every_answer_is_in_the_contract(case: Any, seeded: Seeded) -> None:
         headers.update(OPERATOR)
     if "memberJwt" in schemes:
         headers.update(seeded.member)
+    if "partnerApiKey" in schemes:
+        headers.update(seeded.partner_key)
     if "partnerToken" in schemes:
         case.path_parameters["partner_id"] = PARTNER
         case.query = {**(case.query or {}), "token": seeded.postback_token}

@@ -24,6 +24,16 @@ EXPECTED_STATUS = {
     "AdminApiFunction/post-partner-api-key.json": 404,
     "AdminApiFunction/get-partner-api-keys.json": 404,
     "AdminApiFunction/delete-partner-api-key.json": 404,
+    # No partner, so no key and no statement, on a fresh stack.
+    "PartnerReportingFunction/get-my-statements.json": 404,
+    "PartnerReportingFunction/get-my-statement-csv.json": 404,
+    "PartnerReportingFunction/get-my-statements-revoked-key.json": 401,
+    "PartnerReportingFunction/get-partner-statements.json": 404,
+    # The authorizer lets the request through and tells the route why the key is refused.
+    "PartnerKeyAuthorizerFunction/authorize-partner-key.json": {
+        "isAuthorized": True,
+        "context": {"refusal": "invalid_api_key"},
+    },
     # On a fresh stack the link does not exist yet; the sub id check comes before the lookup.
     "ClickRedirectFunction/get-click.json": 404,
     "ClickRedirectFunction/head-click-link-preview-bot.json": 404,

@@ -65,6 +65,8 @@ def test_each_route_says_who_may_call_it(moto_stack: LocalStack, committed: dict
             assert schemes == {"operatorIam"}, route.route_key
         elif route.jwt is not None:
             assert schemes == {"memberJwt"}, route.route_key
+        elif route.lambda_authorizer is not None:
+            assert schemes == {"partnerApiKey"}, route.route_key
         elif route.path.startswith("/postbacks/"):
             assert schemes == {"partnerSignature" if route.method == "POST" else "partnerToken"}
         else:

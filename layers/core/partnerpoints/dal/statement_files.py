@@ -26,12 +26,28 @@ def _without_timings(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key != VOLATILE}
 
 
-class StatementFiles:
+class StatementBucket:
+    """The statements bucket alone: what readers of statements (the reporting routes) need."""
+
     def __init__(self, settings: Settings) -> None:
         self._bucket: str = settings.required("statements_bucket_name")
-        self._queue_url: str = settings.required("statement_tasks_queue_url")
         self._s3 = boto3.client("s3", region_name=settings.region)
-        self._sqs = boto3.client("sqs", region_name=settings.region)
+
+    def presigned_get(self, key: str, seconds: int) -> str:
+        """A URL that reads `key` for `seconds`, signed with this function's own credentials."""
+        url: str = self._s3.generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=seconds
+        )
+        return url
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return False
+            raise
+        return True
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type)
@@ -51,6 +67,15 @@ class StatementFiles:
         for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
             found.extend(item["Key"] for item in page.get("Contents", []))
         return found
+
+
+class StatementFiles(StatementBucket):
+    """The bucket and the shard queue of the nightly job."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._queue_url: str = settings.required("statement_tasks_queue_url")
+        self._sqs = boto3.client("sqs", region_name=settings.region)
 
     def put_record(self, key: str, document: dict[str, Any]) -> bool:
         """Write a JSON record unless the stored one says the same apart from its timings; True when

@@ -52,6 +52,17 @@ def prefix(period: Period) -> str:
     return f"statements/{period.label}/"
 
 
+PARTNER_INDEX = "statements/by-partner/"  # an empty object per partner statement: one listing finds them
+
+
+def partner_statement_key(partner_id: str, period: Period, suffix: str) -> str:
+    return f"{prefix(period)}partners/{partner_id}.{suffix}"
+
+
+def partner_index_key(partner_id: str, period: Period) -> str:
+    return f"{PARTNER_INDEX}{partner_id}/{period.label}"
+
+
 def default_day(now: datetime) -> date:
     """The day a run closes when none is given: yesterday in UTC."""
     return now.astimezone(UTC).date() - timedelta(days=1)
@@ -339,7 +350,8 @@ class NightlyStatements:
                 **partner_figures(orders, clicks.get(partner_id, []), entries.get(partner_id, []), period),
             }
             for suffix, (body, content_type) in partner_files(statement).items():
-                self._files.put(f"{prefix(period)}partners/{partner_id}.{suffix}", body, content_type)
+                self._files.put(partner_statement_key(partner_id, period, suffix), body, content_type)
+            self._files.put(partner_index_key(partner_id, period), b"", "text/plain")
         return len(partners)
 
     # ------------------------------------------------------------------ the manifest

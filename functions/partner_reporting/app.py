@@ -1,0 +1,108 @@
+"""PartnerReportingFunction: a partner's own numbers. The /partner routes are called with the
+partner's API key (PartnerKeyAuthorizer names the partner; a key never names another); the operator
+reads any partner's through the IAM-authorized /admin/partners/{partner_id}/... mirror of each."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from partnerpoints.exceptions import ApiKeyRefused, InvalidCursor, PartnerNotFound, StatementNotFound
+from partnerpoints.http_api import create_http_app
+from partnerpoints.http_errors import answers
+from partnerpoints.logic.partner_reports import get_partner_reports
+from partnerpoints.models.partner_reports import (
+    PartnerStatementList,
+    PeriodLabel,
+    StatementFormat,
+    StatementLink,
+)
+from partnerpoints.models.partners import PartnerId
+from partnerpoints.observability import logger, metrics, tracer
+from partnerpoints.settings import Requirements
+
+# Checked at import, the function's init: a deployment that lacks one of these fails here, named.
+REQUIREMENTS = Requirements(tables=("PartnersTable",), variables=("STATEMENTS_BUCKET_NAME",))
+REQUIREMENTS.check()
+
+app = create_http_app()
+PARTNER_TAGS = ["partners"]
+OPERATOR_TAGS = ["operators"]
+REFUSALS = {
+    "invalid_api_key": "the API key is not one the program issued",
+    "api_key_revoked": "the API key was revoked",
+    "api_key_expired": "the API key has expired",
+}
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=16)]
+
+
+def _calling_partner() -> str:
+    """The partner whose key called: the only partner a /partner route may read."""
+    context = app.current_event.request_context.authorizer.get_lambda or {}
+    partner_id = context.get("partner_id")
+    if partner_id:
+        logger.append_keys(partner_id=partner_id, key_id=context.get("key_id"))
+        return str(partner_id)
+    code = str(context.get("refusal", "invalid_api_key"))
+    raise ApiKeyRefused(
+        REFUSALS.get(code, REFUSALS["invalid_api_key"]), code=code if code in REFUSALS else None
+    )
+
+
+@app.get(
+    "/partner/statements",
+    tags=PARTNER_TAGS,
+    summary="Your statements (a day or a month with activity), newest first",
+    responses=answers({200: "a page of statement periods"}, ApiKeyRefused, InvalidCursor),
+)
+@tracer.capture_method
+def my_statements(limit: Limit = 31, cursor: Cursor = None) -> PartnerStatementList:
+    return get_partner_reports().statements(_calling_partner(), limit, cursor)
+
+
+@app.get(
+    "/partner/statements/<period>",
+    tags=PARTNER_TAGS,
+    summary="A link to one of your statements, valid for five minutes",
+    responses=answers({200: "a short-lived link to the statement file"}, ApiKeyRefused, StatementNotFound),
+)
+@tracer.capture_method
+def my_statement(period: PeriodLabel, format: StatementFormat = StatementFormat.JSON) -> StatementLink:
+    return get_partner_reports().statement_link(_calling_partner(), period, format)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/statements",
+    tags=OPERATOR_TAGS,
+    summary="A partner's statements, newest first (what the partner reads at /partner/statements)",
+    responses=answers({200: "a page of statement periods"}, PartnerNotFound, InvalidCursor),
+)
+@tracer.capture_method
+def partner_statements(
+    partner_id: PartnerId, limit: Limit = 31, cursor: Cursor = None
+) -> PartnerStatementList:
+    return get_partner_reports().statements(partner_id, limit, cursor)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/statements/<period>",
+    tags=OPERATOR_TAGS,
+    summary="A link to a partner's statement, valid for five minutes",
+    responses=answers({200: "a short-lived link to the statement file"}, PartnerNotFound, StatementNotFound),
+)
+@tracer.capture_method
+def partner_statement(
+    partner_id: PartnerId,
+    period: PeriodLabel,
+    format: StatementFormat = StatementFormat.JSON,
+) -> StatementLink:
+    return get_partner_reports().statement_link(partner_id, period, format)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,94 @@
+"""A partner's own numbers, as the partner (its API key) or an operator (IAM) reads them.
+
+Statements: the nightly run writes each partner's statement for a day or a month it had activity in,
+and an index object beside it, so that a partner's statements are one listing, not a walk over every
+period."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import cache
+
+from partnerpoints.dal.partner_store import PartnerStore
+from partnerpoints.dal.statement_files import StatementBucket
+from partnerpoints.exceptions import InvalidCursor, StatementNotFound
+from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
+from partnerpoints.models.partner_reports import (
+    PartnerStatementEntry,
+    PartnerStatementList,
+    StatementFormat,
+    StatementLink,
+)
+from partnerpoints.models.periods import Period
+from partnerpoints.settings import Settings
+
+LINK_LIFETIME = timedelta(minutes=5)
+
+
+def _entry(period: Period) -> PartnerStatementEntry:
+    return PartnerStatementEntry(
+        period=period.label,
+        kind="day" if period.is_day else "month",
+        first_day=period.first,
+        last_day=period.last,
+        formats=list(StatementFormat),
+    )
+
+
+class PartnerReports:
+    def __init__(
+        self,
+        bucket: StatementBucket,
+        partners: PartnerStore,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._bucket = bucket
+        self._partners = partners
+        self._clock = clock
+
+    def statements(self, partner_id: str, limit: int, cursor: str | None) -> PartnerStatementList:
+        """Newest first, a month before the statement of its last day; `cursor` is the last period seen."""
+        self._partners.get_partner(partner_id)  # PartnerNotFound, for an operator's typo
+        index = f"{PARTNER_INDEX}{partner_id}/"
+        periods = []
+        for key in self._bucket.keys(index):
+            try:
+                periods.append(Period.parse(key[len(index) :]))
+            except ValueError:
+                continue  # not an index object of ours
+        periods.sort(key=lambda period: (period.last, not period.is_day), reverse=True)
+        labels = [period.label for period in periods]
+        start = 0
+        if cursor is not None:
+            if cursor not in labels:
+                raise InvalidCursor("the cursor is not a statement period of this partner")
+            start = labels.index(cursor) + 1
+        page = periods[start : start + limit]
+        more = start + limit < len(periods)
+        return PartnerStatementList(
+            partner_id=partner_id,
+            statements=[_entry(period) for period in page],
+            next_cursor=page[-1].label if more and page else None,
+        )
+
+    def statement_link(self, partner_id: str, label: str, statement_format: StatementFormat) -> StatementLink:
+        period = Period.parse(label)
+        if not self._bucket.exists(partner_index_key(partner_id, period)):
+            self._partners.get_partner(partner_id)
+            raise StatementNotFound(f"no statement of partner {partner_id} for {label}")
+        key = partner_statement_key(partner_id, period, statement_format.value)
+        return StatementLink(
+            partner_id=partner_id,
+            period=period.label,
+            format=statement_format,
+            url=self._bucket.presigned_get(key, int(LINK_LIFETIME.total_seconds())),
+            expires_at=self._clock() + LINK_LIFETIME,
+        )
+
+
+@cache
+def get_partner_reports() -> PartnerReports:
+    # Its own read of the environment: the bucket is this function's setting alone.
+    settings = Settings.from_environment()
+    return PartnerReports(StatementBucket(settings), PartnerStore(settings))

@@ -1,0 +1,165 @@
+"""A partner reads its own numbers over the served stack with its API key: the gateway asks the
+PartnerKeyAuthorizer (a Lambda authorizer, as in AWS), the route reads only the key's partner, and
+the operator reads any partner's through the IAM-authorized mirror."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from partnerpoints_infra import cli
+from partnerpoints_infra.http_client import Answer, call
+from tests.e2e.conftest import ServedStack
+from tests.e2e.test_app_over_http import EVENT_DIR, OPERATOR
+
+BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
+
+
+def create_partner(stack: ServedStack) -> str:
+    partner_id = f"shop-{uuid.uuid4().hex[:8]}"
+    body = {
+        **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
+        "partner_id": partner_id,
+    }
+    assert call("POST", f"{stack.http_url}/admin/partners", body, sign_with=OPERATOR).status == 201
+    return partner_id
+
+
+def issue_key(stack: ServedStack, partner_id: str, **body: Any) -> dict[str, Any]:
+    answer = call("POST", f"{stack.http_url}/admin/partners/{partner_id}/api-keys", body, sign_with=OPERATOR)
+    assert answer.status == 201, answer.json()
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def as_partner(stack: ServedStack, api_key: str, path: str) -> Answer:
+    return call("GET", f"{stack.http_url}{path}", headers={"authorization": f"Bearer {api_key}"})
+
+
+@pytest.fixture(scope="module")
+def reporting(app_stack: ServedStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Partner A with a click today and its day closed; partner B with nothing; a key for each."""
+    stack = app_stack
+    shop_a, shop_b = create_partner(stack), create_partner(stack)
+    link = {"partner_id": shop_a, "destination": "https://www.shop-a.example/p?cid={click_id}"}
+    answer = call("POST", f"{stack.http_url}/admin/links", link, sign_with=OPERATOR)
+    assert answer.status == 201
+    assert call("GET", answer.json()["url"], headers=BROWSER).status == 302
+    today = datetime.now(UTC).date().isoformat()
+    admin = ["admin", "--state-dir", str(stack.state_dir), "statements"]
+    assert cli.main([*admin, "run", "--date", today, "--timeout", "60"]) == 0
+    return {
+        "stack": stack,
+        "a": shop_a,
+        "b": shop_b,
+        "today": today,
+        "key_a": issue_key(stack, shop_a, description="dashboard")["api_key"],
+        "key_b": issue_key(stack, shop_b)["api_key"],
+    }
+
+
+def test_a_partner_lists_its_statements_and_reads_one_through_a_short_lived_link(
+    reporting: dict[str, Any],
+) -> None:
+    stack, today = reporting["stack"], reporting["today"]
+    answer = as_partner(stack, reporting["key_a"], "/partner/statements")
+    assert answer.status == 200, answer.json()
+    listed = answer.json()
+    assert listed["partner_id"] == reporting["a"]
+    # Today's statement, and its month's first when today is a month's last day (the run closes both).
+    days = [entry for entry in listed["statements"] if entry["kind"] == "day"]
+    assert [entry["period"] for entry in days] == [today]
+    assert days[0]["formats"] == ["json", "csv"]
+    assert listed["statements"][0]["last_day"] == today
+
+    answer = as_partner(stack, reporting["key_a"], f"/partner/statements/{today}?format=csv")
+    assert answer.status == 200, answer.json()
+    link = answer.json()
+    assert (link["period"], link["format"]) == (today, "csv")
+    with urllib.request.urlopen(link["url"], timeout=30) as response:
+        body = response.read().decode()
+    mirrored = (
+        stack.state_dir / "buckets/StatementsBucket/statements" / today / "partners" / f"{reporting['a']}.csv"
+    )
+    assert body == mirrored.read_text()
+
+
+def test_a_key_reads_only_its_own_partner(reporting: dict[str, Any]) -> None:
+    stack, today = reporting["stack"], reporting["today"]
+    answer = as_partner(stack, reporting["key_b"], "/partner/statements")
+    assert (answer.status, answer.json()["partner_id"], answer.json()["statements"]) == (
+        200,
+        reporting["b"],
+        [],
+    )
+    answer = as_partner(stack, reporting["key_b"], f"/partner/statements/{today}")
+    assert (answer.status, answer.json()["error"]["code"]) == (404, "statement_not_found")
+    # There is no partner in a /partner path to change: the key alone names it. The operator's mirror
+    # needs IAM, which a partner key is not.
+    answer = as_partner(stack, reporting["key_b"], f"/admin/partners/{reporting['a']}/statements")
+    assert answer.status == 403
+
+
+def test_the_operator_reads_any_partners_statements(reporting: dict[str, Any]) -> None:
+    stack = reporting["stack"]
+    mine = as_partner(stack, reporting["key_a"], "/partner/statements").json()
+    answer = call("GET", f"{stack.http_url}/admin/partners/{reporting['a']}/statements", sign_with=OPERATOR)
+    assert (answer.status, answer.json()) == (200, mine)
+    answer = call("GET", f"{stack.http_url}/admin/partners/no-such-shop/statements", sign_with=OPERATOR)
+    assert (answer.status, answer.json()["error"]["code"]) == (404, "partner_not_found")
+
+
+def test_missing_unknown_revoked_and_expired_keys_are_401(reporting: dict[str, Any]) -> None:
+    stack = reporting["stack"]
+    answer = call("GET", f"{stack.http_url}/partner/statements")
+    assert (answer.status, answer.json()) == (401, {"message": "Unauthorized"})  # the gateway's own
+    forged = "ppk_" + "a" * 12 + "_" + "b" * 43
+    answer = as_partner(stack, forged, "/partner/statements")
+    assert (answer.status, answer.json()["error"]["code"]) == (401, "invalid_api_key")
+    revoked = issue_key(stack, reporting["a"])
+    path = f"/admin/partners/{reporting['a']}/api-keys/{revoked['key_id']}"
+    assert call("DELETE", f"{stack.http_url}{path}", sign_with=OPERATOR).json()["status"] == "revoked"
+    answer = as_partner(stack, revoked["api_key"], "/partner/statements")
+    assert (answer.status, answer.json()["error"]["code"]) == (401, "api_key_revoked")
+    assert reporting["key_a"] not in json.dumps(answer.json())
+
+
+def test_bad_input_names_the_parameter(reporting: dict[str, Any]) -> None:
+    stack, key = reporting["stack"], reporting["key_a"]
+    answer = as_partner(stack, key, "/partner/statements/2026-13")
+    assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "path.period")
+    answer = as_partner(stack, key, "/partner/statements?limit=0")
+    assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.limit")
+    answer = as_partner(stack, key, "/partner/statements?cursor=1999-01-01")
+    assert (answer.status, answer.json()["error"]["code"]) == (400, "invalid_cursor")
+    answer = as_partner(stack, key, f"/partner/statements/{reporting['today']}?format=xml")
+    assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.format")
+
+
+def test_the_admin_command_manages_keys_and_reads_statements(
+    reporting: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack, shop_a = reporting["stack"], reporting["a"]
+    admin = ["admin", "--state-dir", str(stack.state_dir), "partner"]
+    assert cli.main([*admin, "api-key", "create", shop_a, "--description", "from the CLI"]) == 0
+    issued = json.loads(capsys.readouterr().out)
+    assert as_partner(stack, issued["api_key"], "/partner/statements").status == 200
+    assert cli.main([*admin, "api-key", "list", shop_a]) == 0
+    listed = {key["key_id"]: key for key in json.loads(capsys.readouterr().out)["keys"]}
+    assert listed[issued["key_id"]]["description"] == "from the CLI"
+    assert listed[issued["key_id"]]["last_used_at"] is not None
+    assert issued["api_key"] not in json.dumps(listed)
+    assert cli.main([*admin, "api-key", "revoke", shop_a, issued["key_id"]]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "revoked"
+    assert cli.main([*admin, "api-key", "create", shop_a, "--expires-at", "2001-01-01T00:00:00Z"]) == 1
+    assert "body.expires_at" in capsys.readouterr().err
+
+    assert cli.main([*admin, "statements", shop_a]) == 0
+    periods = [entry["period"] for entry in json.loads(capsys.readouterr().out)["statements"]]
+    assert reporting["today"] in periods
+    assert cli.main([*admin, "statements", shop_a, reporting["today"], "--format", "csv"]) == 0
+    assert json.loads(capsys.readouterr().out)["format"] == "csv"

@@ -1,0 +1,77 @@
+"""A partner's statement list: newest first, a month before its last day, paged by cursor; found by
+one listing of the partner's index, never a walk over periods."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from partnerpoints.exceptions import InvalidCursor, StatementNotFound
+from partnerpoints.logic.nightly_statements import PARTNER_INDEX
+from partnerpoints.logic.partner_reports import PartnerReports
+from partnerpoints.models.partner_reports import StatementFormat
+
+
+class Bucket:
+    def __init__(self, keys: list[str]) -> None:
+        self.objects = set(keys)
+        self.listings = 0
+
+    def keys(self, prefix: str) -> list[str]:
+        self.listings += 1
+        return sorted(key for key in self.objects if key.startswith(prefix))
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def presigned_get(self, key: str, seconds: int) -> str:
+        return f"https://storage.example/{key}?expires={seconds}"
+
+
+class Partners:
+    def get_partner(self, partner_id: str) -> Any:
+        return partner_id
+
+
+def reports(*labels: str, partner: str = "shop-a") -> tuple[PartnerReports, Bucket]:
+    bucket = Bucket(
+        [f"{PARTNER_INDEX}{partner}/{label}" for label in labels] + [f"{PARTNER_INDEX}other/2024-01"]
+    )
+    clock = lambda: datetime(2024, 3, 1, tzinfo=UTC)  # noqa: E731
+    return PartnerReports(bucket, Partners(), clock), bucket  # type: ignore[arg-type]
+
+
+def test_newest_first_with_a_month_before_its_last_day() -> None:
+    listed, bucket = reports("2024-02-28", "2024-02", "2024-02-29", "2023-12-31", "2023-12", "2024-01-15")
+    periods = [entry.period for entry in listed.statements("shop-a", 10, None).statements]
+    assert periods == ["2024-02", "2024-02-29", "2024-02-28", "2024-01-15", "2023-12", "2023-12-31"]
+    assert bucket.listings == 1
+
+
+def test_pages_follow_the_cursor_to_the_end() -> None:
+    listed, _ = reports(*[f"2024-01-{day:02d}" for day in range(1, 32)], "2024-01")
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = listed.statements("shop-a", 7, cursor)
+        seen += [entry.period for entry in page.statements]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen[0] == "2024-01"
+    assert seen[1] == "2024-01-31"
+    assert seen[-1] == "2024-01-01"
+    assert len(seen) == len(set(seen)) == 32
+    with pytest.raises(InvalidCursor):
+        listed.statements("shop-a", 7, "2023-12-31")
+
+
+def test_a_link_only_for_a_statement_the_partner_has() -> None:
+    listed, _ = reports("2024-02-29")
+    link = listed.statement_link("shop-a", "2024-02-29", StatementFormat.CSV)
+    assert link.url.startswith("https://storage.example/statements/2024-02-29/partners/shop-a.csv")
+    assert link.expires_at == datetime(2024, 3, 1, 0, 5, tzinfo=UTC)
+    with pytest.raises(StatementNotFound):
+        listed.statement_link("other", "2024-02-29", StatementFormat.JSON)
