@@ -30,17 +30,10 @@ os.environ.update(
 from moto import mock_aws
 
 from partnerpoints.dal.ledger_store import LedgerStore
-from partnerpoints.logic.accrual import get_accrual
-from partnerpoints.logic.click_redirect import get_click_redirector
-from partnerpoints.logic.earning import get_earning_rules
-from partnerpoints.logic.ledger import Ledger, get_ledger
-from partnerpoints.logic.member_accounts import get_idempotent_spend, get_member_accounts
-from partnerpoints.logic.nightly_statements import get_nightly_statements
-from partnerpoints.logic.order_review import get_order_review
-from partnerpoints.logic.partners import get_partner_directory
-from partnerpoints.logic.postbacks import get_postback_desk
-from partnerpoints.settings import Settings, get_settings
+from partnerpoints.logic.ledger import Ledger
+from partnerpoints.settings import Settings
 from partnerpoints_infra.dynamodb_local import dynamodb_local
+from partnerpoints_infra.functions import forget_execution_environments
 from partnerpoints_infra.processes import OWNER_VARIABLE, kill, outliving
 from partnerpoints_infra.provision import Endpoints, LocalStack, provision
 
@@ -100,20 +93,7 @@ def calendar_date(request: pytest.FixtureRequest) -> Iterator[None]:
 def forget_deployment() -> None:
     """Each test stack is a new deployment: drop what functions cache per execution environment
     (settings, clients, the signing key read from the stack's secret)."""
-    for factory in (
-        get_settings,
-        get_partner_directory,
-        get_click_redirector,
-        get_ledger,
-        get_postback_desk,
-        get_order_review,
-        get_accrual,
-        get_earning_rules,
-        get_member_accounts,
-        get_idempotent_spend,
-        get_nightly_statements,
-    ):
-        factory.cache_clear()
+    forget_execution_environments()
 
 
 def settings_for(stack: LocalStack) -> Settings:

@@ -104,6 +104,18 @@ def _load_module(spec: FunctionSpec, *, fresh: bool = False) -> ModuleType:
     return module
 
 
+def forget_execution_environments() -> None:
+    """What a new deployment starts without, in this process: every module-level cache of the shared
+    package (settings, clients, stores bound to tables, the signing key). Functions run in-process on
+    a fresh stack must not reach the tables of the stack before it."""
+    for name, module in list(sys.modules.items()):
+        if name != "partnerpoints" and not name.startswith("partnerpoints."):
+            continue
+        for value in list(vars(module).values()):
+            if getattr(value, "__module__", None) == name and callable(getattr(value, "cache_clear", None)):
+                value.cache_clear()
+
+
 def cold_start(stack: LocalStack, logical_id: str, variables: dict[str, str]) -> ModuleType:
     """Run one function's init (the import of its app.py) anew with exactly these variables, as a new
     execution environment would; what the init raises is what Lambda would report."""

@@ -129,6 +129,8 @@ def app_stack(
 ) -> Iterator[ServedStack]:
     """template.yaml served by the real command line."""
     extra = ["--dynamodb-local"] if request.param == "dynamodb-local" else []
-    served = start_served_stack(tmp_path_factory.mktemp(f"state-{request.param}"), *extra)
+    # Outside coverage: these tests are about answers over HTTP; the stack's own code is measured where
+    # it runs in the test process (test_local_stack_features) and by test_serve_command.
+    served = start_served_stack(tmp_path_factory.mktemp(f"state-{request.param}"), *extra, measured=False)
     yield served
     served.stop()

@@ -190,7 +190,7 @@ FaultyAccrualMachine.TestCase.settings = settings(
     # the failing run's steps are printed as they were.
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     derandomize=True,  # with the injector's fixed seed, the same faults at the same calls every run
-    max_examples=4,
+    max_examples=3,
     stateful_step_count=12,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -18,7 +18,7 @@ import boto3
 from moto import mock_aws
 
 from partnerpoints_infra.dynamodb_local import DynamoDBLocalUnavailable
-from partnerpoints_infra.functions import function_specs, invoke
+from partnerpoints_infra.functions import forget_execution_environments, function_specs, invoke
 from partnerpoints_infra.local.authorizers import JwtAuthorizer, create_token
 from partnerpoints_infra.local.http_gateway import routes_of
 from partnerpoints_infra.local.serve import (
@@ -106,6 +106,7 @@ def _invoke_in_process(template_path: Path, function: str, event: Any) -> tuple[
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     with mock_aws(), _stdout_to_stderr():
         stack = provision(template_path=template_path)
+        forget_execution_environments()  # a new stack: nothing cached from another one
         if function not in function_specs(stack):
             raise CommandError(f"{function} is not a function of {template_path.name}")
         try:
