@@ -2,17 +2,26 @@
 partner's API key (PartnerKeyAuthorizer names the partner; a key never names another); the operator
 reads any partner's through the IAM-authorized /admin/partners/{partner_id}/... mirror of each."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from partnerpoints.exceptions import ApiKeyRefused, InvalidCursor, PartnerNotFound, StatementNotFound
+from partnerpoints.exceptions import (
+    ApiKeyRefused,
+    InvalidCursor,
+    InvalidField,
+    PartnerNotFound,
+    StatementNotFound,
+)
 from partnerpoints.http_api import create_http_app
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.partner_reports import get_partner_reports
+from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
+    PartnerOrdersPage,
     PartnerStatementList,
     PeriodLabel,
     StatementFormat,
@@ -23,7 +32,7 @@ from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
-REQUIREMENTS = Requirements(tables=("PartnersTable",), variables=("STATEMENTS_BUCKET_NAME",))
+REQUIREMENTS = Requirements(tables=("OrdersTable", "PartnersTable"), variables=("STATEMENTS_BUCKET_NAME",))
 REQUIREMENTS.check()
 
 app = create_http_app()
@@ -36,6 +45,9 @@ REFUSALS = {
 }
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=16)]
+OrdersCursor = Annotated[str | None, Query(max_length=1024)]
+FirstDay = Annotated[date | None, Query(alias="from", description="the first UTC day (default: 30 days ago)")]
+LastDay = Annotated[date | None, Query(alias="to", description="the last UTC day (default: today)")]
 
 
 def _calling_partner() -> str:
@@ -71,6 +83,46 @@ def my_statements(limit: Limit = 31, cursor: Cursor = None) -> PartnerStatementL
 @tracer.capture_method
 def my_statement(period: PeriodLabel, format: StatementFormat = StatementFormat.JSON) -> StatementLink:
     return get_partner_reports().statement_link(_calling_partner(), period, format)
+
+
+@app.get(
+    "/partner/orders",
+    tags=PARTNER_TAGS,
+    summary="Your latest transactions: orders changed in a range of days, the latest change first",
+    responses=answers({200: "a page of orders"}, ApiKeyRefused, InvalidField, InvalidCursor),
+)
+@tracer.capture_method
+def my_orders(
+    first: FirstDay = None,
+    last: LastDay = None,
+    status: OrderStatus | None = None,
+    limit: Limit = 50,
+    cursor: OrdersCursor = None,
+) -> PartnerOrdersPage:
+    return get_partner_reports().orders(
+        _calling_partner(), first=first, last=last, status=status, limit=limit, cursor=cursor
+    )
+
+
+@app.get(
+    "/admin/partners/<partner_id>/orders",
+    tags=OPERATOR_TAGS,
+    summary="A partner's latest transactions (what the partner reads at /partner/orders)",
+    responses=answers({200: "a page of orders"}, PartnerNotFound, InvalidField, InvalidCursor),
+)
+@tracer.capture_method
+def partner_orders(
+    partner_id: PartnerId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    status: OrderStatus | None = None,
+    limit: Limit = 50,
+    cursor: OrdersCursor = None,
+) -> PartnerOrdersPage:
+    return get_partner_reports().orders(
+        partner_id, first=first, last=last, status=status, limit=limit, cursor=cursor
+    )
 
 
 @app.get(

@@ -545,6 +545,12 @@ class Scenario:
         today = self.statements["day"]
         answer = call("GET", f"{self.base}/partner/statements/{today}?format=csv", headers=key)
         self.show(f"GET /partner/statements/{today}?format=csv", answer, "a link valid for 5 minutes")
+        answer = call("GET", f"{self.base}/partner/orders", headers=key)
+        orders = answer.json()["orders"]
+        referred = sum(order["referred"] for order in orders)
+        self.show(
+            "GET /partner/orders with shop-a's key", answer, f"{len(orders)} orders, {referred} referred"
+        )
         forged = {"authorization": "Bearer ppk_" + "x" * 12 + "_not-a-key-the-program-issued"}
         self.show(
             "GET /partner/statements with a forged key",

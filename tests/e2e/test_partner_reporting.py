@@ -5,29 +5,43 @@ the operator reads any partner's through the IAM-authorized mirror."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from partnerpoints_infra import cli
 from partnerpoints_infra.http_client import Answer, call
-from tests.e2e.conftest import ServedStack
+from partnerpoints_infra.postback_signing import signature_headers
+from tests.e2e.conftest import ServedStack, start_served_stack
 from tests.e2e.test_app_over_http import EVENT_DIR, OPERATOR
 
 BROWSER = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"}
 
 
-def create_partner(stack: ServedStack) -> str:
+def create_partner(stack: ServedStack) -> tuple[str, str]:
+    """A fresh partner (the stack is shared by the module) and its webhook secret."""
     partner_id = f"shop-{uuid.uuid4().hex[:8]}"
     body = {
         **json.loads(json.loads((EVENT_DIR / "post-partner.json").read_text())["body"]),
         "partner_id": partner_id,
+        "min_seconds_to_order": 0,
     }
-    assert call("POST", f"{stack.http_url}/admin/partners", body, sign_with=OPERATOR).status == 201
-    return partner_id
+    answer = call("POST", f"{stack.http_url}/admin/partners", body, sign_with=OPERATOR)
+    assert answer.status == 201
+    return partner_id, answer.json()["webhook_secret"]
+
+
+def send_order(stack: ServedStack, partner_id: str, secret: str, order: dict[str, Any]) -> None:
+    raw = json.dumps({"currency": "EUR", "occurred_at": datetime.now(UTC).isoformat(), **order}).encode()
+    answer = call(
+        "POST", f"{stack.http_url}/postbacks/{partner_id}", raw=raw, headers=signature_headers(secret, raw)
+    )
+    assert answer.status == 202, answer.json()
 
 
 def issue_key(stack: ServedStack, partner_id: str, **body: Any) -> dict[str, Any]:
@@ -41,14 +55,38 @@ def as_partner(stack: ServedStack, api_key: str, path: str) -> Answer:
 
 
 @pytest.fixture(scope="module")
-def reporting(app_stack: ServedStack, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """Partner A with a click today and its day closed; partner B with nothing; a key for each."""
-    stack = app_stack
-    shop_a, shop_b = create_partner(stack), create_partner(stack)
+def reporting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Partner A with a click and three orders today and its day closed; partner B with nothing; a key
+    for each. On moto only: the indexes these routes read are proven on DynamoDB Local by
+    tests/integration/test_partner_reporting.py, without a second served stack and nightly run."""
+    stack = start_served_stack(tmp_path_factory.mktemp("reporting-state"), measured=False)
+    try:
+        yield _seed(stack)
+    finally:
+        stack.stop()
+
+
+def _seed(stack: ServedStack) -> dict[str, Any]:
+    (shop_a, secret_a), (shop_b, _) = create_partner(stack), create_partner(stack)
     link = {"partner_id": shop_a, "destination": "https://www.shop-a.example/p?cid={click_id}"}
     answer = call("POST", f"{stack.http_url}/admin/links", link, sign_with=OPERATOR)
     assert answer.status == 201
-    assert call("GET", answer.json()["url"], headers=BROWSER).status == 302
+    location = call("GET", answer.json()["url"], headers=BROWSER).headers["Location"]
+    click_id = location.split("cid=")[1]
+    # Three orders: two on the click (one approved), one the network did not refer.
+    send_order(
+        stack,
+        shop_a,
+        secret_a,
+        {"order_id": "R-1", "click_id": click_id, "status": "pending", "amount": "80.00"},
+    )
+    send_order(
+        stack,
+        shop_a,
+        secret_a,
+        {"order_id": "R-2", "click_id": click_id, "status": "approved", "amount": "40.00"},
+    )
+    send_order(stack, shop_a, secret_a, {"order_id": "U-1", "status": "pending", "amount": "10.00"})
     today = datetime.now(UTC).date().isoformat()
     admin = ["admin", "--state-dir", str(stack.state_dir), "statements"]
     assert cli.main([*admin, "run", "--date", today, "--timeout", "60"]) == 0
@@ -163,3 +201,71 @@ def test_the_admin_command_manages_keys_and_reads_statements(
     assert reporting["today"] in periods
     assert cli.main([*admin, "statements", shop_a, reporting["today"], "--format", "csv"]) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "csv"
+
+
+def _orders(stack: ServedStack, key: str, query: str = "") -> Answer:
+    """The index trails a write by moments: ask until the three orders are there."""
+    answer = as_partner(stack, key, f"/partner/orders{query}")
+    for _ in range(50):
+        if answer.status != 200 or len(answer.json()["orders"]) >= 2:
+            break
+        time.sleep(0.1)
+        answer = as_partner(stack, key, f"/partner/orders{query}")
+    return answer
+
+
+def test_a_partner_reads_its_latest_transactions_and_only_its_own(reporting: dict[str, Any]) -> None:
+    stack = reporting["stack"]
+    answer = _orders(stack, reporting["key_a"])
+    assert answer.status == 200, answer.json()
+    page = answer.json()
+    assert page["last_day"] == reporting["today"]
+    orders = {order["order_id"]: order for order in page["orders"]}
+    assert set(orders) == {"R-1", "R-2", "U-1"}
+    assert [order["updated_at"] for order in page["orders"]] == sorted(
+        (order["updated_at"] for order in page["orders"]), reverse=True
+    )
+    assert (orders["R-2"]["status"], orders["R-2"]["amount"], orders["R-2"]["referred"]) == (
+        "approved",
+        "40.00",
+        True,
+    )
+    assert (orders["U-1"]["referred"], orders["U-1"]["reason"]) == (False, "no_click_id")
+    assert all("member_id" not in order for order in page["orders"])  # never the member it earned for
+    assert all(order["commission"] != "0.00" for order in page["orders"] if order["referred"])
+
+    approved = _orders(stack, reporting["key_a"], "?status=approved").json()["orders"]
+    assert [order["order_id"] for order in approved] == ["R-2"]
+    assert as_partner(stack, reporting["key_b"], "/partner/orders").json()["orders"] == []
+    mirror = call("GET", f"{stack.http_url}/admin/partners/{reporting['a']}/orders", sign_with=OPERATOR)
+    assert {order["order_id"] for order in mirror.json()["orders"]} == set(orders)
+
+
+def test_orders_page_by_cursor_and_a_cursor_is_bound_to_its_partner(reporting: dict[str, Any]) -> None:
+    stack = reporting["stack"]
+    _orders(stack, reporting["key_a"])
+    first = as_partner(stack, reporting["key_a"], "/partner/orders?limit=2").json()
+    assert len(first["orders"]) == 2
+    cursor = first["next_cursor"]
+    rest = as_partner(stack, reporting["key_a"], f"/partner/orders?limit=2&cursor={cursor}").json()
+    seen = [order["order_id"] for order in first["orders"] + rest["orders"]]
+    assert sorted(seen) == ["R-1", "R-2", "U-1"]
+    assert rest["next_cursor"] is None
+    answer = as_partner(stack, reporting["key_b"], f"/partner/orders?cursor={cursor}")
+    assert (answer.status, answer.json()["error"]["code"]) == (400, "invalid_cursor")
+
+
+def test_a_range_is_checked_and_named(reporting: dict[str, Any]) -> None:
+    stack, key = reporting["stack"], reporting["key_a"]
+    today = datetime.fromisoformat(reporting["today"]).date()
+    for query in (
+        f"?from={today}&to={today - timedelta(days=1)}",  # backwards
+        f"?from={today - timedelta(days=400)}&to={today}",  # 401 days
+        "?from=2026-02-30",  # no such day
+    ):
+        answer = as_partner(stack, key, f"/partner/orders{query}")
+        assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.from"), query
+    longest = as_partner(stack, key, f"/partner/orders?from={today - timedelta(days=399)}&to={today}")
+    assert longest.status == 200
+    answer = as_partner(stack, key, "/partner/orders?status=lost")
+    assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.status")

@@ -29,6 +29,8 @@ EXPECTED_STATUS = {
     "PartnerReportingFunction/get-my-statement-csv.json": 404,
     "PartnerReportingFunction/get-my-statements-revoked-key.json": 401,
     "PartnerReportingFunction/get-partner-statements.json": 404,
+    "PartnerReportingFunction/get-my-orders.json": 404,
+    "PartnerReportingFunction/get-my-orders-range-backwards.json": 422,
     # The authorizer lets the request through and tells the route why the key is refused.
     "PartnerKeyAuthorizerFunction/authorize-partner-key.json": {
         "isAuthorized": True,

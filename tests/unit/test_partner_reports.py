@@ -40,7 +40,7 @@ def reports(*labels: str, partner: str = "shop-a") -> tuple[PartnerReports, Buck
         [f"{PARTNER_INDEX}{partner}/{label}" for label in labels] + [f"{PARTNER_INDEX}other/2024-01"]
     )
     clock = lambda: datetime(2024, 3, 1, tzinfo=UTC)  # noqa: E731
-    return PartnerReports(bucket, Partners(), clock), bucket  # type: ignore[arg-type]
+    return PartnerReports(bucket, Partners(), orders=None, clock=clock), bucket  # type: ignore[arg-type]
 
 
 def test_newest_first_with_a_month_before_its_last_day() -> None:

@@ -27,12 +27,17 @@ from partnerpoints.dal.transactions import (
 from partnerpoints.exceptions import OrderBusy
 from partnerpoints.models.orders import (
     Attention,
+    Attribution,
     ClickFacts,
     Order,
     OrderPage,
+    OrderStatus,
     PostbackAnswer,
+    Review,
     StoredDelivery,
+    from_minor_units,
 )
+from partnerpoints.models.partner_reports import DayRange, PartnerOrder
 from partnerpoints.settings import Settings
 
 DELIVERY_RETENTION = timedelta(days=30)  # Standard Webhooks senders retry for days, not weeks
@@ -96,6 +101,30 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _to_partner_order(item: OrderItem) -> PartnerOrder:
+    attribution = Attribution.model_validate(plain(item.attribution))
+    review = Review.model_validate(plain(item.review)) if item.review is not None else None
+    currency = item.currency
+    return PartnerOrder(
+        order_id=item.order_id,
+        status=OrderStatus(item.status),
+        version=int(item.version),
+        currency=currency,
+        amount=from_minor_units(int(item.amount_minor), currency),
+        refunded_amount=from_minor_units(int(item.refunded_minor), currency),
+        commission=from_minor_units(int(item.commission_minor), currency),
+        commission_reversed=from_minor_units(int(item.commission_reversed_minor), currency),
+        referred=attribution.referred,
+        earns_points=attribution.earns_points,
+        reason=attribution.reason,
+        link_id=attribution.link_id,
+        in_review=review is not None and review.decision is None,
+        occurred_at=item.occurred_at,
+        status_at=item.status_at,
+        updated_at=item.updated_at,
+    )
+
+
 def _to_order(item: OrderItem) -> Order:
     return Order.model_validate(
         {
@@ -122,6 +151,7 @@ def _to_order(item: OrderItem) -> Order:
 
 
 _CURSOR_KEYS = frozenset({"partner_id", "order_id", "attention", "attention_since"})
+_PARTNER_CURSOR_KEYS = frozenset({"partner_id", "order_id", "updated_at"})
 
 
 class OrderStore:
@@ -216,6 +246,38 @@ class OrderStore:
                 raise
             return SaveOutcome.SAVED
         raise OrderBusy(f"order {order.order_id} kept changing under this delivery; retry later")
+
+    def partner_orders(
+        self, partner_id: str, days: DayRange, status: OrderStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[PartnerOrder], str | None]:
+        """The partner's orders last changed within `days`, the latest first (the index is eventually
+        consistent: a change appears within moments)."""
+        items = list(
+            OrderItem.partner_orders.query(
+                partner_id,
+                OrderItem.updated_at.between(days.start, days.end),
+                filter_condition=(OrderItem.status == str(status)) if status else None,
+                scan_index_forward=False,
+                limit=limit + 1,
+                last_evaluated_key=(
+                    decode_cursor(cursor, _PARTNER_CURSOR_KEYS, ("partner_id", partner_id), "these orders")
+                    if cursor
+                    else None
+                ),
+            )
+        )
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1]
+            next_cursor = encode_cursor(
+                {
+                    "partner_id": last.partner_id,
+                    "order_id": last.order_id,
+                    "updated_at": OrderItem.updated_at.serialize(last.updated_at),
+                }
+            )
+        return [_to_partner_order(item) for item in page], next_cursor
 
     def needing_attention(self, attention: Attention, limit: int, cursor: str | None) -> OrderPage:
         """Oldest first; the index is eventually consistent (a new order appears within moments)."""

@@ -15,7 +15,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 
@@ -40,6 +40,33 @@ class OrdersNeedingAttentionIndex(GlobalSecondaryIndex["OrderItem"]):
 
     attention = UnicodeAttribute(hash_key=True)  # review | unattributed
     attention_since = UTCDateTimeAttribute(range_key=True)
+
+
+# What a partner's order list shows; lines and history stay in the table (GET one order for them).
+PARTNER_ORDER_FIELDS = [
+    "version",
+    "status",
+    "currency",
+    "amount_minor",
+    "refunded_minor",
+    "commission_minor",
+    "commission_reversed_minor",
+    "attribution",
+    "review",
+    "occurred_at",
+    "status_at",
+]
+
+
+class PartnerOrdersIndex(GlobalSecondaryIndex["OrderItem"]):
+    """A partner's orders by the time of their last change: its reporting's latest transactions."""
+
+    class Meta:
+        index_name = "partner_orders"
+        projection = IncludeProjection(PARTNER_ORDER_FIELDS)
+
+    partner_id = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
 
 
 class OrderItem(Model):
@@ -76,6 +103,7 @@ class OrderItem(Model):
 
     member_orders = MemberOrdersIndex()
     orders_needing_attention = OrdersNeedingAttentionIndex()
+    partner_orders = PartnerOrdersIndex()
 
 
 class PostbackDeliveryItem(Model):

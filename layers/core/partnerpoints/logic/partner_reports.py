@@ -1,5 +1,7 @@
 """A partner's own numbers, as the partner (its API key) or an operator (IAM) reads them.
 
+Orders: the latest transactions, from the Orders table's partner_orders index (by last change).
+
 Statements: the nightly run writes each partner's statement for a day or a month it had activity in,
 and an index object beside it, so that a partner's statements are one listing, not a walk over every
 period."""
@@ -7,14 +9,18 @@ period."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
+from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.statement_files import StatementBucket
 from partnerpoints.exceptions import InvalidCursor, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
+from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
+    DayRange,
+    PartnerOrdersPage,
     PartnerStatementEntry,
     PartnerStatementList,
     StatementFormat,
@@ -41,10 +47,12 @@ class PartnerReports:
         self,
         bucket: StatementBucket,
         partners: PartnerStore,
+        orders: OrderStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._bucket = bucket
         self._partners = partners
+        self._orders = orders
         self._clock = clock
 
     def statements(self, partner_id: str, limit: int, cursor: str | None) -> PartnerStatementList:
@@ -86,9 +94,31 @@ class PartnerReports:
             expires_at=self._clock() + LINK_LIFETIME,
         )
 
+    def orders(
+        self,
+        partner_id: str,
+        *,
+        first: date | None,
+        last: date | None,
+        status: OrderStatus | None,
+        limit: int,
+        cursor: str | None,
+    ) -> PartnerOrdersPage:
+        """The latest transactions: orders last changed in the range (default: the last 30 days)."""
+        days = DayRange.of(first, last, self._clock().date())
+        self._partners.get_partner(partner_id)
+        orders, next_cursor = self._orders.partner_orders(partner_id, days, status, limit, cursor)
+        return PartnerOrdersPage(
+            partner_id=partner_id,
+            first_day=days.first,
+            last_day=days.last,
+            orders=orders,
+            next_cursor=next_cursor,
+        )
+
 
 @cache
 def get_partner_reports() -> PartnerReports:
     # Its own read of the environment: the bucket is this function's setting alone.
     settings = Settings.from_environment()
-    return PartnerReports(StatementBucket(settings), PartnerStore(settings))
+    return PartnerReports(StatementBucket(settings), PartnerStore(settings), OrderStore(settings))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
+from partnerpoints.exceptions import InvalidField
+from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partners import PartnerId
 from partnerpoints.models.periods import Period
 
@@ -48,3 +51,71 @@ class StatementLink(BaseModel):
     format: StatementFormat
     url: str = Field(description="reads the statement directly from storage until expires_at")
     expires_at: datetime
+
+
+MAX_RANGE_DAYS = 400
+DEFAULT_RANGE_DAYS = 30
+
+
+@dataclass(frozen=True)
+class DayRange:
+    """Whole UTC days, both inclusive; at most MAX_RANGE_DAYS."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def of(cls, first: date | None, last: date | None, today: date) -> DayRange:
+        """The range asked for, defaulting to the DEFAULT_RANGE_DAYS up to today; InvalidField names the
+        parameter that is wrong."""
+        last = last or today
+        first = first or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if first > last:
+            raise InvalidField(
+                "the range starts after it ends",
+                [{"path": "query.from", "message": f"{first} is after {last}"}],
+            )
+        if (last - first).days + 1 > MAX_RANGE_DAYS:
+            raise InvalidField(
+                f"a range is at most {MAX_RANGE_DAYS} days",
+                [{"path": "query.from", "message": f"{first}..{last} is {(last - first).days + 1} days"}],
+            )
+        return cls(first, last)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time.min, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last, time.max, tzinfo=UTC)
+
+
+class PartnerOrder(BaseModel):
+    """An order as its partner sees it: amounts, commission, why it is or is not the network's sale and
+    whether it waits for review. Never the member it earned points for."""
+
+    order_id: str
+    status: OrderStatus
+    version: int
+    currency: str
+    amount: str
+    refunded_amount: str
+    commission: str
+    commission_reversed: str
+    referred: bool = Field(description="the network brought the sale: commission is due")
+    earns_points: bool
+    reason: str | None = Field(default=None, description="why it is not referred or earns no points")
+    link_id: str | None = None
+    in_review: bool = Field(description="held for the operator's decision")
+    occurred_at: datetime
+    status_at: datetime
+    updated_at: datetime
+
+
+class PartnerOrdersPage(BaseModel):
+    partner_id: PartnerId
+    first_day: date
+    last_day: date
+    orders: list[PartnerOrder] = Field(description="orders changed in the range, the latest change first")
+    next_cursor: str | None = None
