@@ -89,8 +89,9 @@ CALENDAR_MOMENTS := 2026-12-31T22:30:00+00:00@Asia/Tokyo 2028-02-29T03:00:00+00:
 	2027-03-28T00:59:50+00:00@Europe/Berlin 2026-11-01T05:59:50+00:00@America/New_York
 # Two moments at a time (each run is one busy process; CI has two cores), each run's output printed
 # whole when it ends; xargs fails when any run fails.
+CALENDAR_JOBS ?= 2
 calendar: bootstrap
-	@printf '%s\n' $(CALENDAR_MOMENTS) | xargs -P 2 -I MOMENT sh -c '\
+	@printf '%s\n' $(CALENDAR_MOMENTS) | xargs -P $(CALENDAR_JOBS) -I MOMENT sh -c '\
 	  out=$$($(BIN)/pytest -m calendar --no-cov -p no:cacheprovider -q --calendar-date=MOMENT 2>&1); rc=$$?; \
 	  printf "== date-sensitive tests at %s\n%s\n" MOMENT "$$out"; exit $$rc'
 

@@ -206,7 +206,7 @@ class AccrualMachine(RuleBasedStateMachine):
 
 
 AccrualMachine.TestCase.settings = settings(
-    max_examples=12,
+    max_examples=8,
     stateful_step_count=14,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],

@@ -228,6 +228,16 @@ def _inject_faults(options: ServeOptions, environments: dict[str, dict[str, str]
         variables[faults.LOG_VARIABLE] = str(options.fault_log)
 
 
+def _write_state(state_dir: Path, described: dict[str, Any]) -> Path:
+    """stack.json, whole or not at all: whoever waits for it (the admin command, a test) never reads it
+    half written. A rename within one directory is atomic."""
+    state_file = state_dir / STATE_FILE
+    written = state_file.with_name(f"{STATE_FILE}.partial")
+    written.write_text(json.dumps(described, indent=2) + "\n", encoding="utf-8")
+    written.replace(state_file)
+    return state_file
+
+
 @contextmanager
 def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iterator[RunningStack]:
     """Start everything, yield it ready, and stop it all (in reverse order) when the block ends."""
@@ -313,8 +323,7 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
             state_dir=options.state_dir,
         )
         options.state_dir.mkdir(parents=True, exist_ok=True)
-        state_file = options.state_dir / STATE_FILE
-        state_file.write_text(json.dumps(running.describe(), indent=2) + "\n", encoding="utf-8")
+        state_file = _write_state(options.state_dir, running.describe())
         cleanup.callback(state_file.unlink, missing_ok=True)
         yield running
 
