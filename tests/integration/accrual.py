@@ -14,13 +14,14 @@ from partnerpoints_infra.provision import LocalStack
 
 
 class OrdersStream:
-    """Reads the Orders table's stream from its start, remembering where it stopped."""
+    """Reads a table's stream (the Orders table's unless told) from its start, remembering where it
+    stopped."""
 
-    def __init__(self, stack: LocalStack) -> None:
+    def __init__(self, stack: LocalStack, table: str = "OrdersTable") -> None:
         self._client = boto3.client(
             "dynamodbstreams", endpoint_url=stack.endpoints.dynamodb, region_name="us-east-1"
         )
-        self.arn = stack.resolve({"Fn::GetAtt": ["OrdersTable", "StreamArn"]})
+        self.arn = stack.resolve({"Fn::GetAtt": [table, "StreamArn"]})
         self._iterators: dict[str, str | None] = {}
 
     def new_records(self) -> list[dict[str, Any]]:

@@ -48,6 +48,22 @@ EXPECTED_STATUS = {
     "PostbackFunction/post-order-base64-body.json": 404,
     "PostbackFunction/get-order-pending-with-token.json": 404,
     "HealthFunction/get-health.json": 200,
+    # A click folded into its window's state; the window's final invocation writes it and starts afresh.
+    "PartnerCountersFunction/click-window-batch.json": {
+        "state": {
+            "first": "100000000000000000001",
+            "counts": [
+                ["shop-a", "day#2026-11-30", {"clicks.total": 1, "clicks.unique": 1}],
+                ["shop-a", "link#2026-11-30#shop-a-home", {"clicks.total": 1, "clicks.unique": 1}],
+                [
+                    "shop-a",
+                    "sub#shop-a-home#sub1#2026-11-30#newsletter-week-48",
+                    {"clicks.total": 1, "clicks.unique": 1},
+                ],
+            ],
+        }
+    },
+    "PartnerCountersFunction/click-window-final.json": {"state": {}},
     "MemberApiFunction/get-balance.json": 200,
     "MemberApiFunction/get-balance-of-another-member.json": 403,
     "MemberApiFunction/get-activity.json": 200,

@@ -4,6 +4,7 @@ DynamoDB event source (in order, nothing lost, retries from the first failure) m
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from partnerpoints_infra.local.function_pool import InvocationResult
@@ -126,3 +127,72 @@ def test_without_report_item_failures_a_returned_list_is_ignored() -> None:
     function = ScriptedFunction(failing={"1"})
     run_pump(ScriptedStream(total=2, fail_on_call=None), function, until=2, maximum_retry_attempts=1)
     assert function.batches == [["1", "2"]]
+
+
+class WindowedFunction:
+    """Counts its records in the window's state; remembers what each final invocation was handed."""
+
+    def __init__(self, forget_state_once: bool = False) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.finals: list[tuple[str, dict[str, Any]]] = []
+        self.forget_state_once = forget_state_once
+
+    def invoke(self, name: str, event: Any, client_context: str | None = None) -> InvocationResult:
+        self.events.append(event)
+        if event["isFinalInvokeForWindow"]:
+            self.finals.append((event["window"]["start"], event["state"]))
+            return InvocationResult("r", {"state": {}})
+        if self.forget_state_once:
+            self.forget_state_once = False
+            return InvocationResult("r", {"batchItemFailures": []})  # no state: a failure in Lambda
+        count = event["state"].get("count", 0) + len(event["Records"])
+        return InvocationResult("r", {"state": {"count": count}})
+
+    def arn(self, name: str) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+def timed_stream(seconds: list[int]) -> ScriptedStream:
+    stream = ScriptedStream(total=len(seconds), fail_on_call=None)
+    for item, second in zip(stream.records, seconds, strict=True):
+        item["dynamodb"]["ApproximateCreationDateTime"] = datetime(2026, 2, 28, 23, 59, second, tzinfo=UTC)
+    return stream
+
+
+def run_windowed(stream: ScriptedStream, function: WindowedFunction, finals: int) -> None:
+    pump = StreamPump(
+        StreamMapping(
+            name="m",
+            function="F",
+            stream_arn=ARN,
+            batch_size=10,
+            starting_position="TRIM_HORIZON",
+            tumbling_window_seconds=30,
+        ),
+        function,  # type: ignore[arg-type]
+        AwsClients(streams=stream, sqs=Queue(), queue_urls={}),
+        lambda name, line: None,
+    )
+    pump.start()
+    deadline = time.monotonic() + 20
+    while len(function.finals) < finals and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pump.stop()
+
+
+def test_a_tumbling_window_carries_its_state_and_closes_once_per_window() -> None:
+    function = WindowedFunction()
+    # 23:59:00-29 is one window, 23:59:30-59 the next: both over long ago, so both close.
+    run_windowed(timed_stream([1, 5, 29, 30, 59]), function, finals=2)
+    assert function.finals == [("2026-02-28T23:59:00Z", {"count": 3}), ("2026-02-28T23:59:30Z", {"count": 2})]
+    first = function.events[0]
+    assert first["shardId"] == "shard-1"
+    assert first["eventSourceARN"] == ARN
+    assert first["window"] == {"start": "2026-02-28T23:59:00Z", "end": "2026-02-28T23:59:30Z"}
+
+
+def test_an_answer_without_state_is_retried_with_the_same_state() -> None:
+    function = WindowedFunction(forget_state_once=True)
+    run_windowed(timed_stream([1, 2]), function, finals=1)
+    assert function.finals == [("2026-02-28T23:59:00Z", {"count": 2})]
+    assert [len(event["Records"]) for event in function.events] == [2, 2, 0]

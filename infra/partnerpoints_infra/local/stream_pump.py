@@ -1,10 +1,16 @@
 """DynamoDB stream event sources, locally: each AWS::Lambda::EventSourceMapping of the template polls
 its table's stream and invokes its function, honouring BatchSize, StartingPosition,
-FunctionResponseTypes [ReportBatchItemFailures], MaximumRetryAttempts and the OnFailure destination.
+FunctionResponseTypes [ReportBatchItemFailures], MaximumRetryAttempts, TumblingWindowInSeconds and the
+OnFailure destination.
 
 As in Lambda, a batch that fails is retried from the first failed record (the checkpoint); when the
 retries are exhausted, a description of the batch (shard, sequence numbers) goes to the on-failure
 destination and the shard moves on. Nothing is dropped silently.
+
+With a tumbling window, each shard's records are grouped by the window their creation time falls in;
+every invocation gets the window, the shard and the state the previous one returned (an answer without
+`state` is a failure, as in Lambda), and once the window's end has passed a last invocation with
+isFinalInvokeForWindow closes it.
 """
 
 from __future__ import annotations
@@ -13,8 +19,8 @@ import base64
 import contextlib
 import json
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from partnerpoints_infra.local.background import BackgroundLoop
@@ -47,6 +53,31 @@ class StreamMapping:
     report_item_failures: bool = False
     on_failure_arn: str | None = None
     enabled: bool = True
+    tumbling_window_seconds: int = 0
+
+
+@dataclass
+class OpenWindow:
+    """A shard's tumbling window between its first record and its final invocation."""
+
+    start: datetime
+    end: datetime
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, moment: datetime, seconds: int) -> OpenWindow:
+        epoch = int(moment.timestamp())
+        start = datetime.fromtimestamp(epoch - epoch % seconds, UTC)
+        return cls(start, start + timedelta(seconds=seconds))
+
+    def holds(self, moment: datetime) -> bool:
+        return self.start <= moment < self.end
+
+    def describe(self) -> dict[str, str]:
+        return {
+            "start": self.start.isoformat().replace("+00:00", "Z"),
+            "end": self.end.isoformat().replace("+00:00", "Z"),
+        }
 
 
 def _json_safe(value: Any) -> Any:
@@ -89,6 +120,7 @@ class StreamPump(BackgroundLoop):
         self._printer = printer
         self._iterators: dict[str, str | None] = {}
         self._checkpoints: dict[str, str] = {}  # shard -> last sequence number handled
+        self._windows: dict[str, OpenWindow] = {}  # shard -> its open tumbling window
         super().__init__(f"stream-{mapping.name}")
 
     def start(self) -> None:
@@ -126,6 +158,7 @@ class StreamPump(BackgroundLoop):
                     with contextlib.suppress(Exception):  # if this fails too, the next round tries again
                         self._resume(shard_id)
                     self._stop.wait(POLL_INTERVAL_SECONDS)
+            self._close_windows()
             polls += 1
             if polls % 25 == 0:
                 self._discover_shards()
@@ -154,17 +187,69 @@ class StreamPump(BackgroundLoop):
         )["ShardIterator"]
 
     def _deliver(self, shard_id: str, records: list[dict[str, Any]]) -> None:
+        if self.mapping.tumbling_window_seconds <= 0:
+            self._invoke(shard_id, records)
+            return
+        group: list[dict[str, Any]] = []  # the records of the shard's open window, in order
+        for record in records:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            moment = created.astimezone(UTC) if isinstance(created, datetime) else datetime.now(UTC)
+            window = self._windows.get(shard_id)
+            if window is not None and not window.holds(moment):
+                self._invoke(shard_id, group, window)
+                group = []
+                self._close_window(shard_id)
+                window = None
+            if window is None:
+                self._windows[shard_id] = OpenWindow.of(moment, self.mapping.tumbling_window_seconds)
+            group.append(record)
+        self._invoke(shard_id, group, self._windows.get(shard_id))
+
+    def _close_windows(self) -> None:
+        now = datetime.now(UTC)
+        for shard_id, window in list(self._windows.items()):
+            if window.end <= now and not self._stop.is_set():
+                self._close_window(shard_id)
+
+    def _close_window(self, shard_id: str) -> None:
+        self._invoke(shard_id, [], self._windows.pop(shard_id), final=True)
+
+    def _event(
+        self, shard_id: str, batch: list[dict[str, Any]], window: OpenWindow | None, final: bool
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "Records": [lambda_record(record, self.mapping.stream_arn) for record in batch]
+        }
+        if window is not None:
+            event.update(
+                window=window.describe(),
+                state=window.state,
+                shardId=shard_id,
+                eventSourceARN=self.mapping.stream_arn,
+                isFinalInvokeForWindow=final,
+                isWindowTerminatedEarly=False,
+            )
+        return event
+
+    def _invoke(
+        self,
+        shard_id: str,
+        records: list[dict[str, Any]],
+        window: OpenWindow | None = None,
+        *,
+        final: bool = False,
+    ) -> None:
         batch = records
         attempts = 0
-        while batch and not self._stop.is_set():
-            result = self._pool.invoke(
-                self.mapping.function,
-                {"Records": [lambda_record(record, self.mapping.stream_arn) for record in batch]},
-            )
+        while (batch or final) and not self._stop.is_set():
+            result = self._pool.invoke(self.mapping.function, self._event(shard_id, batch, window, final))
             failed_from = self._first_failure(batch, result)
+            if failed_from is None and window is not None:
+                window.state = result.payload["state"] or {}
+                return
             if failed_from is None:
                 return
-            batch = batch[failed_from:]
+            batch = batch[failed_from or 0 :]
             attempts += 1
             if 0 <= self.mapping.maximum_retry_attempts < attempts:
                 self._send_to_destination(shard_id, batch, result, attempts)
@@ -175,6 +260,10 @@ class StreamPump(BackgroundLoop):
         """Index of the first record to retry, or None when the whole batch succeeded."""
         if not result.ok:
             return 0
+        if self.mapping.tumbling_window_seconds > 0 and not (
+            isinstance(result.payload, dict) and isinstance(result.payload.get("state"), dict)
+        ):
+            return 0  # a windowed function must answer its state
         if not self.mapping.report_item_failures or not isinstance(result.payload, dict):
             return None
         failures = result.payload.get("batchItemFailures") or []
@@ -191,6 +280,11 @@ class StreamPump(BackgroundLoop):
     def _send_to_destination(
         self, shard_id: str, batch: list[dict[str, Any]], result: InvocationResult, attempts: int
     ) -> None:
+        if not batch:  # a window's final invocation, which carries no records
+            self._printer(
+                self.mapping.function, f"window of shard {shard_id} failed to close after {attempts} attempts"
+            )
+            return
         first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
         message = {
             "requestContext": {
@@ -252,6 +346,7 @@ def stream_mappings(stack: LocalStack) -> list[StreamMapping]:
                 report_item_failures="ReportBatchItemFailures" in properties.get("FunctionResponseTypes", []),
                 on_failure_arn=stack.resolve(on_failure) if on_failure else None,
                 enabled=str(properties.get("Enabled", True)).lower() != "false",
+                tumbling_window_seconds=int(properties.get("TumblingWindowInSeconds", 0)),
             )
         )
     return mappings

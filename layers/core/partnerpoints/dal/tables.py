@@ -5,6 +5,7 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.counter_tables import PartnerCounterItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
@@ -44,6 +45,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PromoHoldingsTable": PromoHoldingItem,
     "PromoAttemptsTable": PromoAttemptsItem,
     "OrderChangesTable": OrderChangeItem,
+    "PartnerCountersTable": PartnerCounterItem,
 }
 
 

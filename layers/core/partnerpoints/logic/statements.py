@@ -160,6 +160,44 @@ def _commission_of(order: Order, state: OrderState | None) -> tuple[int, int]:
     return commission, commission_reversed_minor(commission, state.amount_minor, state.refunded_minor)
 
 
+@dataclass(frozen=True)
+class OrderInPeriod:
+    """What an order did in a period: its state at both edges and the commission that moved."""
+
+    before: OrderState | None
+    after: OrderState
+    new: bool  # first reported in the period; for a referred sale, also made referred in it
+    commission_due: int
+    commission_reversed: int
+
+    @property
+    def refunded_minor(self) -> int:
+        """Refunds of a referred sale reported in the period (what was refunded before it was referred
+        is not the network's)."""
+        if not self.after.referred:
+            return 0
+        earlier = self.before.refunded_minor if self.before is not None and self.before.referred else 0
+        return self.after.refunded_minor - earlier
+
+
+def order_in_period(order: Order, period: Period) -> OrderInPeriod | None:
+    """The order's part in a period's partner figures (None: the program did not know it by the end)."""
+    before, after = state_at(order, period.start - timedelta(microseconds=1)), state_at(order, period.end)
+    if after is None:
+        return None
+    if not after.referred:
+        return OrderInPeriod(before, after, before is None, 0, 0)
+    due_before, reversed_before = _commission_of(order, before)
+    due_after, reversed_after = _commission_of(order, after)
+    return OrderInPeriod(
+        before=before,
+        after=after,
+        new=before is None or not before.referred,
+        commission_due=max(due_after - due_before, 0),
+        commission_reversed=max(reversed_after - reversed_before, 0) + max(due_before - due_after, 0),
+    )
+
+
 def _rate(numerator: Decimal, denominator: int) -> str | None:
     if denominator <= 0:
         return None
@@ -242,36 +280,30 @@ def partner_figures(
     new_orders = 0
     unreferred = _Unreferred()
     for order in sorted(orders, key=lambda order: order.order_id):
-        before, after = state_at(order, period.start - timedelta(microseconds=1)), state_at(order, period.end)
-        if after is None:
+        change = order_in_period(order, period)
+        if change is None:
             continue
-        if not after.referred:
-            unreferred.add(order, after, new=before is None)
+        if not change.after.referred:
+            unreferred.add(order, change.after, new=change.new)
             continue
-        # New: a referred sale first reported in the period, or made referred in it by the operator.
-        new = before is None or not before.referred
-        by_status[str(after.status)] += 1
+        by_status[str(change.after.status)] += 1
         currency = money.setdefault(
             order.currency, Counter(gross_sales=0, commission_due=0, commission_reversed=0)
         )
-        if new:
+        if change.new:
             new_orders += 1
-            currency["gross_sales"] += after.amount_minor
-        due_before, reversed_before = _commission_of(order, before)
-        due_after, reversed_after = _commission_of(order, after)
-        currency["commission_due"] += max(due_after - due_before, 0)
-        currency["commission_reversed"] += max(reversed_after - reversed_before, 0) + max(
-            due_before - due_after, 0
-        )
+            currency["gross_sales"] += change.after.amount_minor
+        currency["commission_due"] += change.commission_due
+        currency["commission_reversed"] += change.commission_reversed
         order_rows.append(
             {
                 "order_id": order.order_id,
-                "status": str(after.status),
-                "new": new,
+                "status": str(change.after.status),
+                "new": change.new,
                 "currency": order.currency,
-                "amount": from_minor_units(after.amount_minor, order.currency),
-                "refunded": from_minor_units(after.refunded_minor, order.currency),
-                "commission_due": from_minor_units(max(due_after - due_before, 0), order.currency),
+                "amount": from_minor_units(change.after.amount_minor, order.currency),
+                "refunded": from_minor_units(change.after.refunded_minor, order.currency),
+                "commission_due": from_minor_units(change.commission_due, order.currency),
                 "earns_points": order.attribution.earns_points,
             }
         )
