@@ -13,6 +13,7 @@ from partnerpoints.exceptions import (
     ApiKeyRefused,
     InvalidCursor,
     InvalidField,
+    LinkNotFound,
     PartnerNotFound,
     StatementNotFound,
 )
@@ -21,18 +22,26 @@ from partnerpoints.http_errors import answers
 from partnerpoints.logic.partner_reports import get_partner_reports
 from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
+    Granularity,
+    LinkSubIds,
+    PartnerLinks,
     PartnerOrdersPage,
     PartnerStatementList,
+    PartnerSummary,
     PeriodLabel,
     StatementFormat,
     StatementLink,
+    SubIdField,
 )
-from partnerpoints.models.partners import PartnerId
+from partnerpoints.models.partners import LinkId, PartnerId
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
-REQUIREMENTS = Requirements(tables=("OrdersTable", "PartnersTable"), variables=("STATEMENTS_BUCKET_NAME",))
+REQUIREMENTS = Requirements(
+    tables=("OrdersTable", "PartnersTable", "LinksTable", "PartnerCountersTable"),
+    variables=("STATEMENTS_BUCKET_NAME",),
+)
 REQUIREMENTS.check()
 
 app = create_http_app()
@@ -151,6 +160,91 @@ def partner_statement(
     format: StatementFormat = StatementFormat.JSON,
 ) -> StatementLink:
     return get_partner_reports().statement_link(partner_id, period, format)
+
+
+@app.get(
+    "/partner/summary",
+    tags=PARTNER_TAGS,
+    summary="Your indicators per day, week or month of a range, and in total",
+    responses=answers({200: "the range's figures"}, ApiKeyRefused, InvalidField),
+)
+@tracer.capture_method
+def my_summary(
+    first: FirstDay = None, last: LastDay = None, granularity: Granularity = Granularity.DAY
+) -> PartnerSummary:
+    return get_partner_reports().summary(_calling_partner(), first=first, last=last, granularity=granularity)
+
+
+@app.get(
+    "/partner/links",
+    tags=PARTNER_TAGS,
+    summary="Your links' figures over a range of days, most clicked first",
+    responses=answers({200: "each link with activity in the range"}, ApiKeyRefused, InvalidField),
+)
+@tracer.capture_method
+def my_links(first: FirstDay = None, last: LastDay = None) -> PartnerLinks:
+    return get_partner_reports().links(_calling_partner(), first=first, last=last)
+
+
+@app.get(
+    "/partner/links/<link_id>/sub-ids",
+    tags=PARTNER_TAGS,
+    summary="The clicks of one of your links per value of a sub id field (sub1..sub5)",
+    responses=answers(
+        {200: "each value with clicks in the range"}, ApiKeyRefused, LinkNotFound, InvalidField
+    ),
+)
+@tracer.capture_method
+def my_link_sub_ids(
+    link_id: LinkId, field: SubIdField = SubIdField.SUB1, first: FirstDay = None, last: LastDay = None
+) -> LinkSubIds:
+    return get_partner_reports().sub_ids(_calling_partner(), link_id, field, first=first, last=last)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/summary",
+    tags=OPERATOR_TAGS,
+    summary="A partner's indicators (what the partner reads at /partner/summary)",
+    responses=answers({200: "the range's figures"}, PartnerNotFound, InvalidField),
+)
+@tracer.capture_method
+def partner_summary(
+    partner_id: PartnerId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    granularity: Granularity = Granularity.DAY,
+) -> PartnerSummary:
+    return get_partner_reports().summary(partner_id, first=first, last=last, granularity=granularity)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/links",
+    tags=OPERATOR_TAGS,
+    summary="A partner's links' figures (what the partner reads at /partner/links)",
+    responses=answers({200: "each link with activity in the range"}, PartnerNotFound, InvalidField),
+)
+@tracer.capture_method
+def partner_links(partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None) -> PartnerLinks:
+    return get_partner_reports().links(partner_id, first=first, last=last)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/links/<link_id>/sub-ids",
+    tags=OPERATOR_TAGS,
+    summary="A partner's link's clicks per sub id value (as the partner reads them)",
+    responses=answers({200: "each value with clicks in the range"}, LinkNotFound, InvalidField),
+)
+@tracer.capture_method
+def partner_link_sub_ids(
+    partner_id: PartnerId,
+    link_id: LinkId,
+    *,
+    field: SubIdField = SubIdField.SUB1,
+    first: FirstDay = None,
+    last: LastDay = None,
+) -> LinkSubIds:
+    return get_partner_reports().sub_ids(partner_id, link_id, field, first=first, last=last)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

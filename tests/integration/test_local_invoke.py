@@ -31,6 +31,10 @@ EXPECTED_STATUS = {
     "PartnerReportingFunction/get-partner-statements.json": 404,
     "PartnerReportingFunction/get-my-orders.json": 404,
     "PartnerReportingFunction/get-my-orders-range-backwards.json": 422,
+    "PartnerReportingFunction/get-my-summary.json": 404,
+    "PartnerReportingFunction/get-my-summary-range-too-long.json": 422,
+    "PartnerReportingFunction/get-my-links.json": 404,
+    "PartnerReportingFunction/get-my-link-sub-ids.json": 404,
     # The authorizer lets the request through and tells the route why the key is refused.
     "PartnerKeyAuthorizerFunction/authorize-partner-key.json": {
         "isAuthorized": True,

@@ -4,10 +4,11 @@ as the sum of what the final versions of the items count for."""
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +29,12 @@ from partnerpoints.logic.activity_counters import (
 from partnerpoints.models.counters import OTHER, WindowId, WindowState
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack
+from partnerpoints_infra.template import PROJECT_ROOT
 from tests.conftest import settings_for
 from tests.integration.accrual import OrdersStream, run_accrual
 from tests.integration.postbacks import create_shop, deliver, member_click, order_body, signed_event
 from tests.integration.statements import bucket_objects, object_json, run_day
+from tests.integration.test_click_redirect import click, click_event
 
 DAYS = (date(2028, 2, 29), date(2028, 12, 31))
 LINKS = ("ln-a", "ln-b")
@@ -98,8 +101,8 @@ def shards_of(
     shards: dict[str, list[StreamChange]] = {"clicks-1": [], "clicks-2": [], "ledger-1": []}
     model: dict[Any, Counter[str]] = {}
     sequence = 0
-    for number, click in enumerate(click_list):
-        images = click_images(click, run, number)
+    for number, one_click in enumerate(click_list):
+        images = click_images(one_click, run, number)
         shard = shards[f"clicks-{1 + number % 2}"]
         for old, new in zip([None, *images], images, strict=False):
             sequence += 1
@@ -284,3 +287,74 @@ def test_a_days_counters_are_the_partner_statement_of_that_day_to_the_cent(moto_
     # The same window delivered again (the whole Clicks stream from its start) changes nothing.
     count_streams(stack, [OrdersStream(stack, "ClicksTable")])
     assert store.days("shop-a", today, today)[0].counters["clicks.total"] == counted["clicks.total"]
+
+
+def report(
+    stack: LocalStack, path: str, query: dict[str, str], partner_id: str = "shop-a"
+) -> tuple[int, Any]:
+    """A /partner route called with `partner_id`'s key (the authorizer's answer), or an /admin one."""
+    event = json.loads((PROJECT_ROOT / "events/PartnerReportingFunction/get-my-orders.json").read_text())
+    event["rawPath"] = event["requestContext"]["http"]["path"] = path
+    event["routeKey"] = event["requestContext"]["routeKey"] = "GET " + path  # not what routing reads
+    event["rawQueryString"] = "&".join(f"{name}={value}" for name, value in query.items())
+    event["queryStringParameters"] = query or None
+    event["requestContext"]["authorizer"] = {"lambda": {"partner_id": partner_id, "key_id": "k3y0f5hopa01"}}
+    response = invoke(stack, "PartnerReportingFunction", event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def sub_id_click(stack: LocalStack, sub1: str, source_ip: str) -> None:
+    event = click_event(rawQueryString=f"sub1={sub1}", queryStringParameters={"sub1": sub1})
+    event["requestContext"]["http"]["sourceIp"] = source_ip
+    assert click(stack, event)["statusCode"] == 302
+
+
+def test_a_partner_reads_its_summary_links_and_sub_ids_and_nobody_elses(moto_stack: LocalStack) -> None:
+    stack = moto_stack
+    streams = [OrdersStream(stack, table) for table in ("ClicksTable", "OrdersTable", "LedgerEntriesTable")]
+    shop = create_shop(stack, hold_days=0)
+    for number, campaign in enumerate(("spring", "spring", "autumn")):
+        sub_id_click(stack, campaign, f"203.0.113.{number + 1}")
+    body = order_body("approved", order_id="R-1", amount="50.00", items=[], click_id=shop.click_id)
+    assert deliver(stack, signed_event(body))[0] == 202
+    count_streams(stack, streams)
+    today = datetime.now(UTC).date()
+    week = {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}
+
+    status, summary = report(stack, "/partner/summary", {**week, "granularity": "day"})
+    assert status == 200
+    assert len(summary["periods"]) == 7
+    assert summary["periods"][-1] == {
+        "first_day": today.isoformat(),
+        "last_day": today.isoformat(),
+        **{name: summary["totals"][name] for name in summary["totals"]},
+    }
+    totals = summary["totals"]
+    assert totals["clicks"] == {"total": 4, "unique": 4, "bot": 0, "blocked": 0, "billable": 4}
+    assert totals["orders"]["new"] == 1
+    assert totals["orders"]["by_status"] == {"approved": 1}
+    (eur,) = totals["money"]
+    assert eur["gross_sales"] == "50.00"
+    assert eur["average_order_value"] == "50.0000"
+    assert totals["conversion_rate"] == "0.2500"  # one new order on four unique clicks
+    status, monthly = report(stack, "/partner/summary", {**week, "granularity": "month"})
+    assert status == 200
+    assert monthly["totals"] == totals
+    assert sum(period["clicks"]["total"] for period in monthly["periods"]) == 4
+
+    status, links = report(stack, "/partner/links", week)
+    assert status == 200
+    assert [(link["link_id"], link["clicks"]["total"]) for link in links["links"]] == [("shop-a-home", 4)]
+    status, sub_ids = report(stack, "/partner/links/shop-a-home/sub-ids", {**week, "field": "sub1"})
+    assert status == 200
+    assert [(value["value"], value["clicks"]["total"]) for value in sub_ids["values"]] == [
+        ("spring", 2),
+        ("autumn", 1),
+    ]
+
+    # Another partner's key reads none of it: the link is not its own, and it has no numbers.
+    assert report(stack, "/partner/links/shop-a-home/sub-ids", week, partner_id="shop-b")[0] == 404
+    assert report(stack, "/partner/summary", week, partner_id="shop-b")[0] == 404
+    status, problem = report(stack, "/partner/summary", {"from": today.isoformat(), "to": "2020-01-01"})
+    assert status == 422
+    assert problem["error"]["details"][0]["path"] == "query.from"

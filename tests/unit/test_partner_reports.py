@@ -1,17 +1,19 @@
 """A partner's statement list: newest first, a month before its last day, paged by cursor; found by
-one listing of the partner's index, never a walk over periods."""
+one listing of the partner's index, never a walk over periods. The summary's periods and amounts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
 from partnerpoints.exceptions import InvalidCursor, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX
+from partnerpoints.logic.partner_figures import spans
 from partnerpoints.logic.partner_reports import PartnerReports
-from partnerpoints.models.partner_reports import StatementFormat
+from partnerpoints.models.orders import from_minor_units
+from partnerpoints.models.partner_reports import Granularity, StatementFormat
 
 
 class Bucket:
@@ -40,7 +42,7 @@ def reports(*labels: str, partner: str = "shop-a") -> tuple[PartnerReports, Buck
         [f"{PARTNER_INDEX}{partner}/{label}" for label in labels] + [f"{PARTNER_INDEX}other/2024-01"]
     )
     clock = lambda: datetime(2024, 3, 1, tzinfo=UTC)  # noqa: E731
-    return PartnerReports(bucket, Partners(), orders=None, clock=clock), bucket  # type: ignore[arg-type]
+    return PartnerReports(bucket, Partners(), orders=None, counters=None, clock=clock), bucket  # type: ignore[arg-type]
 
 
 def test_newest_first_with_a_month_before_its_last_day() -> None:
@@ -75,3 +77,21 @@ def test_a_link_only_for_a_statement_the_partner_has() -> None:
     assert link.expires_at == datetime(2024, 3, 1, 0, 5, tzinfo=UTC)
     with pytest.raises(StatementNotFound):
         listed.statement_link("other", "2024-02-29", StatementFormat.JSON)
+
+
+def test_periods_of_a_range_are_cut_at_its_edges_through_29_february_and_31_december() -> None:
+    weeks = spans(date(2028, 2, 24), date(2028, 3, 2), Granularity.WEEK)  # Thursday to Thursday
+    assert weeks == [(date(2028, 2, 24), date(2028, 2, 27)), (date(2028, 2, 28), date(2028, 3, 2))]
+    months = spans(date(2027, 12, 31), date(2028, 2, 29), Granularity.MONTH)
+    assert months == [
+        (date(2027, 12, 31), date(2027, 12, 31)),
+        (date(2028, 1, 1), date(2028, 1, 31)),
+        (date(2028, 2, 1), date(2028, 2, 29)),
+    ]
+    assert len(spans(date(2028, 2, 28), date(2028, 3, 1), Granularity.DAY)) == 3
+
+
+def test_a_negative_amount_keeps_its_cents() -> None:
+    assert from_minor_units(-50, "EUR") == "-0.50"
+    assert from_minor_units(-1234, "EUR") == "-12.34"
+    assert from_minor_units(-7, "JPY") == "-7"

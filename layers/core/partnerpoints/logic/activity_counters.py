@@ -126,6 +126,7 @@ def _order_day_counts(order: Order, day: date) -> Counter[str]:
             f"orders.{state.status}": 1,
             "orders.new": int(change.new),
             "orders.refunds": int(refund),
+            f"orders_new.{currency}": int(change.new),
             f"sales.{currency}": state.amount_minor if change.new else 0,
             f"refunded.{currency}": change.refunded_minor,
             f"commission_due.{currency}": change.commission_due,

@@ -2,29 +2,44 @@
 
 Orders: the latest transactions, from the Orders table's partner_orders index (by last change).
 
+Summary, links and sub ids: the partner's activity counters (logic.activity_counters), one Query of
+its day items, link days or sub id days for the whole range: a year is at most 366 items to read.
+
 Statements: the nightly run writes each partner's statement for a day or a month it had activity in,
 and an index object beside it, so that a partner's statements are one listing, not a walk over every
 period."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
+from partnerpoints.dal.counter_store import CounterStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.statement_files import StatementBucket
-from partnerpoints.exceptions import InvalidCursor, StatementNotFound
+from partnerpoints.exceptions import InvalidCursor, LinkNotFound, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
+from partnerpoints.logic.partner_figures import click_figures, figures_of, spans, total
+from partnerpoints.models.counters import OTHER
 from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
     DayRange,
+    Granularity,
+    LinkFigures,
+    LinkSubIds,
+    PartnerLinks,
     PartnerOrdersPage,
     PartnerStatementEntry,
     PartnerStatementList,
+    PartnerSummary,
+    PeriodFigures,
     StatementFormat,
     StatementLink,
+    SubIdField,
+    SubIdValueFigures,
 )
 from partnerpoints.models.periods import Period
 from partnerpoints.settings import Settings
@@ -48,11 +63,13 @@ class PartnerReports:
         bucket: StatementBucket,
         partners: PartnerStore,
         orders: OrderStore,
+        counters: CounterStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._bucket = bucket
         self._partners = partners
         self._orders = orders
+        self._counters = counters
         self._clock = clock
 
     def statements(self, partner_id: str, limit: int, cursor: str | None) -> PartnerStatementList:
@@ -116,9 +133,73 @@ class PartnerReports:
             next_cursor=next_cursor,
         )
 
+    def summary(
+        self, partner_id: str, *, first: date | None, last: date | None, granularity: Granularity
+    ) -> PartnerSummary:
+        days = DayRange.of(first, last, self._clock().date())
+        self._partners.get_partner(partner_id)
+        by_day = {
+            date.fromisoformat(row.key): Counter(row.counters)
+            for row in self._counters.days(partner_id, days.first, days.last)
+        }
+        periods = []
+        for start, end in spans(days.first, days.last, granularity):
+            summed = total(counters for day, counters in by_day.items() if start <= day <= end)
+            periods.append(PeriodFigures(first_day=start, last_day=end, **dict(figures_of(summed))))
+        return PartnerSummary(
+            partner_id=partner_id,
+            first_day=days.first,
+            last_day=days.last,
+            granularity=granularity,
+            periods=periods,
+            totals=figures_of(total(by_day.values())),
+        )
+
+    def links(self, partner_id: str, *, first: date | None, last: date | None) -> PartnerLinks:
+        days = DayRange.of(first, last, self._clock().date())
+        self._partners.get_partner(partner_id)
+        by_link: dict[str, Counter[str]] = {}
+        for row in self._counters.links(partner_id, days.first, days.last):
+            link_id = row.key.partition("#")[2]
+            by_link.setdefault(link_id, Counter()).update(row.counters)
+        ranked = sorted(by_link.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
+        return PartnerLinks(
+            partner_id=partner_id,
+            first_day=days.first,
+            last_day=days.last,
+            links=[
+                LinkFigures(link_id=link_id, **dict(figures_of(counters))) for link_id, counters in ranked
+            ],
+        )
+
+    def sub_ids(
+        self, partner_id: str, link_id: str, field: SubIdField, *, first: date | None, last: date | None
+    ) -> LinkSubIds:
+        days = DayRange.of(first, last, self._clock().date())
+        if self._partners.get_link(link_id).partner_id != partner_id:
+            raise LinkNotFound(f"partner {partner_id} has no link {link_id}")  # never another's
+        by_value: dict[str, Counter[str]] = {}
+        for row in self._counters.sub_ids(partner_id, link_id, field.value, days.first, days.last):
+            value = row.key.partition("#")[2]
+            by_value.setdefault(value, Counter()).update(row.counters)
+        ranked = sorted(by_value.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
+        return LinkSubIds(
+            partner_id=partner_id,
+            link_id=link_id,
+            field=field,
+            first_day=days.first,
+            last_day=days.last,
+            values=[
+                SubIdValueFigures(value=value, other=value == OTHER, clicks=click_figures(counters))
+                for value, counters in ranked
+            ],
+        )
+
 
 @cache
 def get_partner_reports() -> PartnerReports:
     # Its own read of the environment: the bucket is this function's setting alone.
     settings = Settings.from_environment()
-    return PartnerReports(StatementBucket(settings), PartnerStore(settings), OrderStore(settings))
+    return PartnerReports(
+        StatementBucket(settings), PartnerStore(settings), OrderStore(settings), CounterStore(settings)
+    )

@@ -198,7 +198,7 @@ def order_in_period(order: Order, period: Period) -> OrderInPeriod | None:
     )
 
 
-def _rate(numerator: Decimal, denominator: int) -> str | None:
+def rate(numerator: Decimal, denominator: int) -> str | None:
     if denominator <= 0:
         return None
     return str((numerator / denominator).quantize(_RATE, rounding=ROUND_HALF_EVEN))
@@ -317,7 +317,7 @@ def partner_figures(
                 "commission_due": from_minor_units(sums["commission_due"], code),
                 "commission_reversed": from_minor_units(sums["commission_reversed"], code),
                 "commission_net": from_minor_units(net, code),
-                "earnings_per_click": _rate(Decimal(net) / 10 ** MINOR_UNITS[code], billable),
+                "earnings_per_click": rate(Decimal(net) / 10 ** MINOR_UNITS[code], billable),
             }
         )
     return {
@@ -330,5 +330,5 @@ def partner_figures(
         "money": money_rows,
         "unreferred": unreferred.section(),
         "points": _points_at_partner(entries),
-        "conversion_rate": _rate(Decimal(new_orders), click_total["unique"]),
+        "conversion_rate": rate(Decimal(new_orders), click_total["unique"]),
     }

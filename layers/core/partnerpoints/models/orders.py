@@ -87,10 +87,12 @@ def to_minor_units(amount: str, currency: str) -> int:
 
 
 def from_minor_units(minor: int, currency: str) -> str:
+    """ "12.34" for 1234 EUR cents; a negative amount (a period's net commission) as "-0.50"."""
     exponent = MINOR_UNITS[currency]
     if exponent == 0:
         return str(minor)
-    return f"{minor // 10**exponent}.{minor % 10**exponent:0{exponent}d}"
+    sign, size = ("-" if minor < 0 else ""), abs(minor)
+    return f"{sign}{size // 10**exponent}.{size % 10**exponent:0{exponent}d}"
 
 
 def decimals_of(amount: str) -> int:

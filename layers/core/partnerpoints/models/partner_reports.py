@@ -119,3 +119,105 @@ class PartnerOrdersPage(BaseModel):
     last_day: date
     orders: list[PartnerOrder] = Field(description="orders changed in the range, the latest change first")
     next_cursor: str | None = None
+
+
+class Granularity(StrEnum):
+    DAY = "day"
+    WEEK = "week"  # ISO weeks, Monday to Sunday, cut at the range's edges
+    MONTH = "month"  # calendar months, cut at the range's edges
+
+
+class SubIdField(StrEnum):
+    SUB1 = "sub1"
+    SUB2 = "sub2"
+    SUB3 = "sub3"
+    SUB4 = "sub4"
+    SUB5 = "sub5"
+
+
+class ClickFigures(BaseModel):
+    total: int = Field(description="every request, repeats within a click's 60-second window included")
+    unique: int = Field(description="clicks stored once, neither bot nor blocked")
+    bot: int
+    blocked: int = Field(description="refused for their referrer")
+    billable: int = Field(description="total less bot and blocked")
+
+
+class OrderFigures(BaseModel):
+    new: int = Field(description="referred sales first reported (or made referred) in the period")
+    changed: int = Field(description="referred orders with any change in the period")
+    refunds: int = Field(description="referred orders that became refunded in the period")
+    by_status: dict[str, int] = Field(description="status of the referred orders that changed, at the end")
+    unreferred: int = Field(description="orders the network did not refer that changed in the period")
+
+
+class MoneyFigures(BaseModel):
+    """One currency's figures; amounts are decimal strings in the currency's units."""
+
+    currency: str
+    new_orders: int
+    gross_sales: str
+    refunded: str
+    commission_due: str
+    commission_reversed: str
+    commission_net: str
+    average_order_value: str | None = Field(description="gross sales / new orders")
+    refund_rate: str | None = Field(description="refunded / gross sales")
+    earnings_per_click: str | None = Field(description="net commission / billable clicks")
+
+
+class PointFigures(BaseModel):
+    issued: int
+    released: int
+    reversed: int
+    spent: int
+    spend_refunded: int
+
+
+class Figures(BaseModel):
+    clicks: ClickFigures
+    orders: OrderFigures
+    money: list[MoneyFigures]
+    points: PointFigures
+    conversion_rate: str | None = Field(description="new referred orders / unique clicks")
+
+
+class PeriodFigures(Figures):
+    first_day: date
+    last_day: date
+
+
+class PartnerSummary(BaseModel):
+    partner_id: PartnerId
+    first_day: date
+    last_day: date
+    granularity: Granularity
+    time_zone: Literal["UTC"] = "UTC"
+    periods: list[PeriodFigures] = Field(description="oldest first; periods without activity included")
+    totals: Figures
+
+
+class LinkFigures(Figures):
+    link_id: str
+
+
+class PartnerLinks(BaseModel):
+    partner_id: PartnerId
+    first_day: date
+    last_day: date
+    links: list[LinkFigures] = Field(description="links with activity in the range, most clicks first")
+
+
+class SubIdValueFigures(BaseModel):
+    value: str
+    other: bool = Field(description="the values past a day's first 50, counted together")
+    clicks: ClickFigures
+
+
+class LinkSubIds(BaseModel):
+    partner_id: PartnerId
+    link_id: str
+    field: SubIdField
+    first_day: date
+    last_day: date
+    values: list[SubIdValueFigures] = Field(description="most clicks first")

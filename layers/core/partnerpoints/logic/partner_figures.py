@@ -1,0 +1,109 @@
+"""A partner's figures from its activity counters (logic.activity_counters): clicks, orders, money per
+currency and points, with the rates a partner board shows, for any span of days. Rates are rounded
+half-even to four places, as in the statements; a rate over nothing is null."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+from partnerpoints.logic.statements import rate
+from partnerpoints.models.currencies import MINOR_UNITS
+from partnerpoints.models.orders import OrderStatus, from_minor_units
+from partnerpoints.models.partner_reports import (
+    ClickFigures,
+    Figures,
+    Granularity,
+    MoneyFigures,
+    OrderFigures,
+    PointFigures,
+)
+from partnerpoints.models.periods import add_months
+
+_STATUSES = [str(status) for status in OrderStatus]
+
+
+def click_figures(counters: Counter[str]) -> ClickFigures:
+    total, bot, blocked = counters["clicks.total"], counters["clicks.bot"], counters["clicks.blocked"]
+    return ClickFigures(
+        total=total,
+        unique=counters["clicks.unique"],
+        bot=bot,
+        blocked=blocked,
+        billable=total - bot - blocked,
+    )
+
+
+def _money(counters: Counter[str], currency: str, billable: int) -> MoneyFigures:
+    def amount(name: str) -> int:
+        return counters[f"{name}.{currency}"]
+
+    sales, refunded, orders = amount("sales"), amount("refunded"), amount("orders_new")
+    net = amount("commission_due") - amount("commission_reversed")
+    units = Decimal(10) ** MINOR_UNITS[currency]
+    return MoneyFigures(
+        currency=currency,
+        new_orders=orders,
+        gross_sales=from_minor_units(sales, currency),
+        refunded=from_minor_units(refunded, currency),
+        commission_due=from_minor_units(amount("commission_due"), currency),
+        commission_reversed=from_minor_units(amount("commission_reversed"), currency),
+        commission_net=from_minor_units(net, currency),
+        average_order_value=rate(Decimal(sales) / units, orders),
+        refund_rate=rate(Decimal(refunded), sales),
+        earnings_per_click=rate(Decimal(net) / units, billable),
+    )
+
+
+def figures_of(counters: Counter[str]) -> Figures:
+    clicks = click_figures(counters)
+    currencies = sorted(
+        {name.partition(".")[2] for name in counters if name.partition(".")[0] in ("sales", "commission_due")}
+        & set(MINOR_UNITS)
+    )
+    return Figures(
+        clicks=clicks,
+        orders=OrderFigures(
+            new=counters["orders.new"],
+            changed=counters["orders.changed"],
+            refunds=counters["orders.refunds"],
+            by_status={
+                status: counters[f"orders.{status}"] for status in _STATUSES if counters[f"orders.{status}"]
+            },
+            unreferred=counters["unreferred.orders"],
+        ),
+        money=[_money(counters, currency, clicks.billable) for currency in currencies],
+        points=PointFigures(
+            issued=counters["points.issued"],
+            released=counters["points.released"],
+            reversed=counters["points.reversed"],
+            spent=counters["points.spent"],
+            spend_refunded=counters["points.spend_refunded"],
+        ),
+        conversion_rate=rate(Decimal(counters["orders.new"]), clicks.unique),
+    )
+
+
+def total(rows: Iterable[Counter[str] | dict[str, int]]) -> Counter[str]:
+    summed: Counter[str] = Counter()
+    for row in rows:
+        summed.update(row)
+    return summed
+
+
+def spans(first: date, last: date, granularity: Granularity) -> list[tuple[date, date]]:
+    """The periods of a range, oldest first: days, ISO weeks or calendar months, cut at its edges."""
+    periods = []
+    start = first
+    while start <= last:
+        if granularity is Granularity.DAY:
+            end = start
+        elif granularity is Granularity.WEEK:
+            end = start + timedelta(days=6 - start.weekday())
+        else:
+            end = add_months(start.replace(day=1), 1) - timedelta(days=1)
+        periods.append((start, min(end, last)))
+        start = min(end, last) + timedelta(days=1)
+    return periods
