@@ -38,8 +38,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         )
         for record in window.Records
     ]
-    state = counters.fold(WindowState.model_validate(window.state), changes)
-    metrics.add_metric(name="ActivityRecordsCounted", unit=MetricUnit.Count, value=len(changes))
+    state, uncountable = counters.fold(WindowState.model_validate(window.state), changes)
+    for change in uncountable:
+        # Retrying cannot make an item that is no order an order: it is logged, and the window moves on.
+        logger.error(
+            "stream record not counted", sequence_number=change.sequence_number, source=change.source
+        )
+    metrics.add_metric(
+        name="ActivityRecordsCounted", unit=MetricUnit.Count, value=len(changes) - len(uncountable)
+    )
+    if uncountable:
+        metrics.add_metric(name="ActivityRecordsNotCounted", unit=MetricUnit.Count, value=len(uncountable))
     if not window.closes_window:
         return {"state": state.dump()}
     written, found = counters.close(

@@ -27,10 +27,10 @@ from partnerpoints.settings import Requirements
 REQUIREMENTS = Requirements(
     tables=(
         "AccountBalancesTable",
-        "ClicksTable",
         "LedgerEntriesTable",
         "OrderChangesTable",
         "OrderPointsTable",
+        "PartnerCountersTable",
         "OrdersTable",
     ),
     variables=(

@@ -36,7 +36,7 @@ from partnerpoints_infra.local.commands import fault_rate as parse_fault_rate
 from partnerpoints_infra.local.commands import jwt_authorizers
 from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack
 from partnerpoints_infra.postback_signing import signature_headers
-from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH
+from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH, load_sam_template
 
 OPERATOR = Credentials("AKIDDEMOOPERATOR", "demo-operator-secret")
 MEMBERS = ("alice", "bob")
@@ -107,6 +107,7 @@ class Scenario:
         self.webhook_secret = self.postback_token = ""
         self.statements: dict[str, Any] = {}
         self.partner_statements = 0
+        self.summary_matches_statement = False
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
 
@@ -496,6 +497,25 @@ class Scenario:
             self.failed_runs += 1
         raise RuntimeError(f"StatementsFunction failed: {payload}")
 
+    def counters_catch_up(self, clicks: Counter[str], timeout: float = 60.0) -> None:
+        """The partner counters are written when a stream window closes (TumblingWindowInSeconds):
+        wait until shop-a's counters hold every stored click and have not moved for a whole window,
+        as the nightly run can count on in AWS (its schedule is long after the day's last window)."""
+        today = datetime.now(UTC).date().isoformat()
+        url = f"{self.base}/admin/partners/shop-a/summary?from={today}&to={today}"
+        started = last_change = time.monotonic()
+        seen: Any = None
+        while time.monotonic() - started < timeout:
+            totals = call("GET", url, sign_with=OPERATOR).json().get("totals")
+            if totals != seen:
+                seen, last_change = totals, time.monotonic()
+            counted = (seen or {}).get("clicks", {}).get("total")
+            if counted == clicks["total"] and time.monotonic() - last_change > _counter_window_seconds() + 1:
+                print(f"  the partner counters hold the day ({counted} clicks)", file=self.out)
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"the partner counters did not catch up in {timeout} s: {seen}")
+
     def close_the_day(self, running: RunningStack, timeout: float = 60.0) -> None:
         """The nightly run, for today (provisionally): shards through the queue, then the manifest; run
         again, every object must come back byte for byte."""
@@ -530,7 +550,7 @@ class Scenario:
             "folder": str(running.state_dir / "buckets" / "StatementsBucket" / "statements" / today),
         }
 
-    def partner_reads_its_statements(self) -> None:
+    def partner_reads_its_statements(self, running: RunningStack) -> None:
         """The operator issues shop-a an API key (shown once); shop-a lists its statements with it and
         takes a short-lived link to today's CSV; a key it was never given is refused 401."""
         answer = call(
@@ -545,6 +565,32 @@ class Scenario:
         today = self.statements["day"]
         answer = call("GET", f"{self.base}/partner/statements/{today}?format=csv", headers=key)
         self.show(f"GET /partner/statements/{today}?format=csv", answer, "a link valid for 5 minutes")
+        answer = call("GET", f"{self.base}/partner/summary?from={today}&to={today}", headers=key)
+        totals = answer.json()["totals"]
+        sales = ", ".join(f"{money['gross_sales']} {money['currency']}" for money in totals["money"])
+        self.show(
+            "GET /partner/summary with shop-a's key",
+            answer,
+            f"{totals['clicks']['total']} clicks, {totals['orders']['new']} new orders, sales {sales}",
+        )
+        statement = json.loads(
+            _bucket_objects(running, f"statements/{today}/partners/shop-a.json")[
+                f"statements/{today}/partners/shop-a.json"
+            ]
+        )
+        self.summary_matches_statement = totals["clicks"]["total"] == statement["clicks"]["total"][
+            "total"
+        ] and [(money["currency"], money["gross_sales"]) for money in totals["money"]] == [
+            (money["currency"], money["gross_sales"]) for money in statement["money"]
+        ]
+        answer = call("GET", f"{self.base}/partner/links?from={today}&to={today}", headers=key)
+        self.show(
+            "GET /partner/links with shop-a's key",
+            answer,
+            ", ".join(
+                f"{link['link_id']}: {link['clicks']['total']} clicks" for link in answer.json()["links"]
+            ),
+        )
         answer = call("GET", f"{self.base}/partner/orders", headers=key)
         orders = answer.json()["orders"]
         referred = sum(order["referred"] for order in orders)
@@ -597,6 +643,12 @@ class Scenario:
                     file=self.out,
                 )
         return matches, pending, available
+
+
+def _counter_window_seconds() -> int:
+    """The longest TumblingWindowInSeconds of PartnerCountersFunction's streams, from the template."""
+    events = load_sam_template()["Resources"]["PartnerCountersFunction"]["Properties"]["Events"]
+    return max(int(event["Properties"].get("TumblingWindowInSeconds", 0)) for event in events.values())
 
 
 def _bucket_objects(running: RunningStack, prefix: str) -> dict[str, bytes]:
@@ -667,7 +719,12 @@ def summary(
             f"{'byte-identical' if statements.get('identical') else 'CHANGED'}",
         ),
         ("statement files", str(statements.get("folder"))),
-        ("partner reporting", f"shop-a lists {scenario.partner_statements} statements with its own API key"),
+        (
+            "partner reporting",
+            f"shop-a lists {scenario.partner_statements} statements with its own API key; its summary "
+            + ("equals" if scenario.summary_matches_statement else "DIFFERS FROM")
+            + " the day's statement",
+        ),
         ("reconciliation", "every balance equals the sum of its entries" if reconciled else "MISMATCH"),
         ("function logs", str(log)),
     ]
@@ -713,9 +770,10 @@ def run(
         progress.step("a function through the Lambda Invoke API")
         scenario.invoke_health()
         progress.step("the nightly run closes the day: statements to S3 (fanned out over SQS), then again")
+        scenario.counters_catch_up(clicks)
         scenario.close_the_day(running)
         progress.step("the partner reads its statements with an API key the operator issued it")
-        scenario.partner_reads_its_statements()
+        scenario.partner_reads_its_statements(running)
         progress.step("reconciling every balance with its activity")
         reconciled, pending, available = scenario.reconcile()
         time.sleep(1.5)  # the bucket mirror copies the statements to files every second

@@ -8,6 +8,7 @@ Bounded: FUZZ_EXAMPLES examples per operation (each one request through the stac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Iterator
@@ -140,7 +141,10 @@ def test_every_answer_is_in_the_contract(case: Any, seeded: Seeded) -> None:
     if "partnerSignature" in schemes:
         case.path_parameters["partner_id"] = PARTNER
         raw = _raw(case.body)
-        signed = {**signature_headers(seeded.webhook_secret, raw), "content-type": case.media_type or JSON}
+        signed = {"content-type": case.media_type or JSON}
+        # Standard Webhooks signs text: bytes that are not UTF-8 go unsigned, and must get a 4xx.
+        with contextlib.suppress(UnicodeDecodeError):
+            signed.update(signature_headers(seeded.webhook_secret, raw))
         response = case.call(base_url=seeded.stack.http_url, headers=signed, data=raw, timeout=TIMEOUT)
         case.validate_response(response, checks=CHECKS)
         return

@@ -15,6 +15,7 @@ from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.local.function_pool import InvocationResult
 from partnerpoints_infra.local.queue_pump import failed_message_ids, lambda_message
 from partnerpoints_infra.provision import LocalStack
+from tests.integration.counters import count_activity
 
 
 def _sqs(stack: LocalStack) -> Any:
@@ -55,7 +56,9 @@ def statements_of(stack: LocalStack) -> NightlyStatements:
 
 def run_day(stack: LocalStack, day: date) -> dict[str, Any]:
     """The run for `day` as an operator starts it (settle, queue the shards), then every shard through
-    the function as the queue delivers them. Tests close today: provisionally, as the demo does."""
+    the function as the queue delivers them. Tests close today: provisionally, as the demo does. The
+    partner counters are brought up to date first, as the stream windows would be by then."""
+    count_activity(stack)
     queued: dict[str, Any] = invoke(stack, "StatementsFunction", {"date": day.isoformat()})
     assert drain_shard_queue(stack) == []
     return queued

@@ -32,6 +32,7 @@ from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import PROJECT_ROOT
 from tests.conftest import settings_for
 from tests.integration.accrual import OrdersStream, run_accrual
+from tests.integration.counters import count_activity, deliver_window
 from tests.integration.postbacks import create_shop, deliver, member_click, order_body, signed_event
 from tests.integration.statements import bucket_objects, object_json, run_day
 from tests.integration.test_click_redirect import click, click_event
@@ -72,7 +73,7 @@ def click_images(click: dict[str, Any], run: str, number: int) -> list[dict[str,
         "click_id": f"c{number}",
         "partner_id": f"{run}{click['partner']}",
         "link_id": click["link"],
-        "activity_key": f"{click['day'].isoformat()}#03",
+        "clicked_at": f"{click['day'].isoformat()}T23:59:59.999000+0000",
         "bot": click["bot"],
         "unique": not click["bot"] and not click["blocked"],
         "blocked": click["blocked"],
@@ -198,7 +199,8 @@ def test_windows_redelivered_and_reordered_count_every_change_once(
         # The window's records come in batches, each folded into the state the previous one returned.
         state = WindowState()
         for start in range(0, len(window), 2):
-            state = counters.fold(state, window[start : start + 2])
+            state, uncountable = counters.fold(state, window[start : start + 2])
+            assert uncountable == []
         window_id = WindowId(
             "Clicks", f"{run}{shard_id}", f"2028-02-29T00:00:{number:02d}Z", state.first or ""
         )
@@ -216,19 +218,6 @@ def test_windows_redelivered_and_reordered_count_every_change_once(
             assert len([k for k in own if not k.endswith(OTHER)]) == tally["values"]
 
 
-def count_streams(stack: LocalStack, streams: list[OrdersStream]) -> None:
-    """PartnerCountersFunction over what each stream has new, as one tumbling window per stream: a
-    batch folded into the state, then the final invocation."""
-    for stream in streams:
-        records = stream.new_records()
-        window = {"start": "2028-02-29T00:00:00Z", "end": "2028-02-29T00:00:10Z"}
-        shard_id = f"shardId-{stream.arn.rsplit('/', 1)[-1]}"
-        base = {"window": window, "shardId": shard_id, "eventSourceARN": stream.arn}
-        answer = invoke(stack, "PartnerCountersFunction", {**base, "Records": records, "state": {}})
-        final = {**base, "Records": [], "state": answer["state"], "isFinalInvokeForWindow": True}
-        assert invoke(stack, "PartnerCountersFunction", final) == {"state": {}}
-
-
 def minor(amount: str) -> int:
     return int(Decimal(amount) * 100)
 
@@ -236,7 +225,7 @@ def minor(amount: str) -> int:
 @pytest.mark.calendar  # closes today: make calendar runs it on a month's last day, 29 February, 31 December
 def test_a_days_counters_are_the_partner_statement_of_that_day_to_the_cent(moto_stack: LocalStack) -> None:
     stack = moto_stack
-    streams = [OrdersStream(stack, table) for table in ("ClicksTable", "OrdersTable", "LedgerEntriesTable")]
+    orders_stream = OrdersStream(stack)
     shop = create_shop(stack, hold_days=0)
     member_click(stack, "m-2002", source_ip="198.51.100.8")  # a second member, no order
     placed = datetime.now(UTC).isoformat()
@@ -254,12 +243,9 @@ def test_a_days_counters_are_the_partner_statement_of_that_day_to_the_cent(moto_
             else:
                 body["click_id"] = click_id
             assert deliver(stack, signed_event(body))[0] == 202
-    assert run_accrual(stack, streams[1].new_records()) == []  # the ledger's entries of the orders
-    streams[1] = OrdersStream(stack)  # the counters read the Orders stream from its start
-    count_streams(stack, streams)
-
+    assert run_accrual(stack, orders_stream.new_records()) == []  # the ledger's entries of the orders
     today = datetime.now(UTC).date()
-    run_day(stack, today)
+    run_day(stack, today)  # counts the three streams, then writes the statements
     statement = object_json(bucket_objects(stack), f"statements/{today.isoformat()}/partners/shop-a.json")
     store = CounterStore(settings_for(stack))
     (day,) = store.days("shop-a", today, today)
@@ -285,7 +271,8 @@ def test_a_days_counters_are_the_partner_statement_of_that_day_to_the_cent(moto_
     assert links[f"{today.isoformat()}#shop-a-home"]["clicks.total"] == statement["clicks"]["total"]["total"]
 
     # The same window delivered again (the whole Clicks stream from its start) changes nothing.
-    count_streams(stack, [OrdersStream(stack, "ClicksTable")])
+    clicks = OrdersStream(stack, "ClicksTable")
+    deliver_window(stack, clicks.arn, clicks.new_records())
     assert store.days("shop-a", today, today)[0].counters["clicks.total"] == counted["clicks.total"]
 
 
@@ -311,13 +298,12 @@ def sub_id_click(stack: LocalStack, sub1: str, source_ip: str) -> None:
 
 def test_a_partner_reads_its_summary_links_and_sub_ids_and_nobody_elses(moto_stack: LocalStack) -> None:
     stack = moto_stack
-    streams = [OrdersStream(stack, table) for table in ("ClicksTable", "OrdersTable", "LedgerEntriesTable")]
     shop = create_shop(stack, hold_days=0)
     for number, campaign in enumerate(("spring", "spring", "autumn")):
         sub_id_click(stack, campaign, f"203.0.113.{number + 1}")
     body = order_body("approved", order_id="R-1", amount="50.00", items=[], click_id=shop.click_id)
     assert deliver(stack, signed_event(body))[0] == 202
-    count_streams(stack, streams)
+    count_activity(stack)
     today = datetime.now(UTC).date()
     week = {"from": (today - timedelta(days=6)).isoformat(), "to": today.isoformat()}
 
@@ -358,3 +344,30 @@ def test_a_partner_reads_its_summary_links_and_sub_ids_and_nobody_elses(moto_sta
     status, problem = report(stack, "/partner/summary", {"from": today.isoformat(), "to": "2020-01-01"})
     assert status == 422
     assert problem["error"]["details"][0]["path"] == "query.from"
+
+
+def test_an_item_that_is_no_order_counts_for_nothing_and_holds_up_nothing(moto_stack: LocalStack) -> None:
+    counters = ActivityCounters(CounterStore(settings_for(moto_stack)))
+    poison = StreamChange(Source.ORDERS, "00000001", None, {"partner_id": "shop-x", "order_id": "POISON-1"})
+    click = click_images(
+        {
+            "partner": "shop-a",
+            "link": "ln-a",
+            "day": DAYS[0],
+            "sub1": None,
+            "bot": False,
+            "blocked": False,
+            "repeats": 1,
+        },
+        "",
+        1,
+    )[0]
+    state, uncountable = counters.fold(
+        WindowState(), [poison, StreamChange(Source.CLICKS, "00000002", None, click)]
+    )
+    assert uncountable == [poison]
+    assert state.first == "00000001"
+    assert state.deltas() == {
+        ("shop-a", "day#2028-02-29"): Counter({"clicks.total": 1, "clicks.unique": 1}),
+        ("shop-a", "link#2028-02-29#ln-a"): Counter({"clicks.total": 1, "clicks.unique": 1}),
+    }

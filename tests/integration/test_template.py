@@ -173,6 +173,7 @@ def test_the_alarms_operations_relies_on_watch_what_they_say_and_tell_the_alarm_
         "HttpApiServerErrorsAlarm",
         "BackgroundFunctionsFailingAlarm",
         "OrderStreamBacklogAlarm",
+        "CounterStreamBacklogAlarm",
     }
     dead_letters = alarms["DeadLetterQueueAlarm"]["Properties"]
     assert dead_letters["Dimensions"] == [
@@ -186,8 +187,15 @@ def test_the_alarms_operations_relies_on_watch_what_they_say_and_tell_the_alarm_
         "IteratorAge",
         {"Ref": "AccrualFunction"},
     )
+    counters = alarms["CounterStreamBacklogAlarm"]["Properties"]
+    assert counters["Dimensions"][0]["Value"] == {"Ref": "PartnerCountersFunction"}
     watched = json.dumps(alarms["BackgroundFunctionsFailingAlarm"]["Properties"]["Metrics"])
-    for function in ("AccrualFunction", "StatementsFunction", "PromoCodeBatchFunction"):
+    for function in (
+        "AccrualFunction",
+        "PartnerCountersFunction",
+        "StatementsFunction",
+        "PromoCodeBatchFunction",
+    ):
         assert watched.count(f'"Ref": "{function}"') == 2  # its errors and its throttles
     for alarm in alarms.values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from partnerpoints.activity import activity_key
-from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.counter_store import CounterStore
+from partnerpoints.dal.counter_tables import PartnerCounterItem
 from partnerpoints.dal.ledger_tables import LedgerEntryItem
 from partnerpoints.dal.order_tables import OrderChangeItem
 from partnerpoints.dal.tables import bind_tables
@@ -33,17 +34,20 @@ class PartnerEntry:
 
 @dataclass(frozen=True)
 class ClickCount:
+    """One link's clicks of a day, from the partner counters."""
+
     partner_id: str
     link_id: str
-    clicks: int
-    unique: bool
-    bot: bool
-    blocked: bool
+    total: int
+    unique: int
+    bot: int
+    blocked: int
 
 
 class ActivityStore:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
+        self._counters = CounterStore(settings)
 
     def member_entries(self, day: date, shard: int) -> list[MemberActivity]:
         return [
@@ -60,17 +64,24 @@ class ActivityStore:
         ]
 
     def clicks(self, day: date, shard: int) -> list[ClickCount]:
-        return [
-            ClickCount(
-                item.partner_id,
-                item.link_id,
-                int(item.clicks),
-                bool(item.unique),
-                bool(item.bot),
-                bool(item.blocked),
-            )
-            for item in ClickItem.partner_clicks.query(activity_key(day, shard))
-        ]
+        """The clicks per link of one shard's partners with counters on `day`: one Query of the active
+        partners index, and one of each such partner's link counters of the day."""
+        counts = []
+        for item in PartnerCounterItem.active_partners.query(activity_key(day, shard)):
+            for row in self._counters.links(item.partner_id, day, day):
+                counters = row.counters
+                if counters.get("clicks.total", 0) or counters.get("clicks.unique", 0):
+                    counts.append(
+                        ClickCount(
+                            item.partner_id,
+                            row.key.partition("#")[2],
+                            counters.get("clicks.total", 0),
+                            counters.get("clicks.unique", 0),
+                            counters.get("clicks.bot", 0),
+                            counters.get("clicks.blocked", 0),
+                        )
+                    )
+        return counts
 
     def changed_orders(self, day: date, shard: int) -> list[tuple[str, str]]:
         return [(item.partner_id, item.order_id) for item in OrderChangeItem.query(activity_key(day, shard))]

@@ -8,24 +8,19 @@ only when the logic's cache misses.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from partnerpoints.activity import activity_key, shard_of
 from partnerpoints.exceptions import StorageUnavailable
 from partnerpoints.models.clicks import Click, LinkTarget
 from partnerpoints.settings import Settings
 
 # The shopper is waiting: fail fast, retry twice, then the handler answers.
 _CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "max_attempts": 3})
-
-
-def _day(epoch_ms: int) -> date:
-    return datetime.fromtimestamp(epoch_ms / 1000, UTC).date()
 
 
 def _timestamp(epoch_ms: int) -> str:
@@ -37,15 +32,15 @@ def _click_values(click: Click) -> dict[str, dict[str, Any]]:
     values: dict[str, dict[str, Any]] = {
         "link_id": {"S": click.link_id},
         "partner_id": {"S": click.partner_id},
-        "sub_ids": {"M": {name: {"S": value} for name, value in click.sub_ids.items()}},
         "clicked_at": {"S": _timestamp(click.clicked_at_ms)},
         "ip_hash": {"S": click.ip_hash},
         "user_agent": {"S": click.user_agent},
         "bot": {"BOOL": click.bot},
         "unique": {"BOOL": not click.bot and not click.blocked},
         "expires_at": {"N": str(click.expires_at)},
-        "activity_key": {"S": activity_key(_day(click.clicked_at_ms), shard_of(click.partner_id))},
     }
+    if click.sub_ids:  # absent rather than empty: DynamoDB Local's stream garbles an empty map
+        values["sub_ids"] = {"M": {name: {"S": value} for name, value in click.sub_ids.items()}}
     if click.blocked:
         values["blocked"] = {"BOOL": True}
     if click.member_id is not None:

@@ -11,19 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
-
-
-class PartnerClicksIndex(GlobalSecondaryIndex["ClickItem"]):
-    """The activity index of clicks: one partner shard's clicks of one day (partner statements)."""
-
-    class Meta:
-        index_name = "partner_clicks"
-        projection = IncludeProjection(["partner_id", "link_id", "bot", "unique", "blocked", "clicks"])
-
-    activity_key = UnicodeAttribute(hash_key=True)
-    click_id = UnicodeAttribute(range_key=True)
 
 
 class ClickItem(Model):
@@ -52,6 +40,3 @@ class ClickItem(Model):
     # A request refused for its referrer (blocked_referrer_domains): stored to be counted, never
     # attributed.
     blocked = BooleanAttribute(null=True)
-    activity_key = UnicodeAttribute(null=True)  # "{day}#{partner shard}" (partnerpoints.activity)
-
-    partner_clicks = PartnerClicksIndex()

@@ -16,10 +16,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
 from typing import Any
+
+from pydantic import ValidationError
 
 from partnerpoints.dal.counter_store import CounterStore
 from partnerpoints.logic.statements import order_in_period
@@ -64,10 +66,7 @@ def _difference(old: Deltas, new: Deltas) -> Deltas:
 
 
 def _click_day(image: Mapping[str, Any]) -> date:
-    activity_key = image.get("activity_key")
-    if isinstance(activity_key, str):
-        return date.fromisoformat(activity_key[:10])
-    return datetime.strptime(str(image["clicked_at"]), "%Y-%m-%dT%H:%M:%S.%f%z").date()
+    return datetime.strptime(str(image["clicked_at"]), "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).date()
 
 
 def _click_counts(image: Mapping[str, Any] | None) -> Deltas:
@@ -214,12 +213,20 @@ class ActivityCounters:
     def __init__(self, store: CounterStore) -> None:
         self._store = store
 
-    def fold(self, state: WindowState, changes: Iterable[StreamChange]) -> WindowState:
+    def fold(
+        self, state: WindowState, changes: Iterable[StreamChange]
+    ) -> tuple[WindowState, list[StreamChange]]:
+        """The window's state with `changes` added, and the changes whose images are not what their
+        table holds (an item put by hand that is no order): those count for nothing."""
         deltas, first = state.deltas(), state.first
+        uncountable = []
         for change in changes:
             first = first or change.sequence_number
-            add_deltas(deltas, record_change(change.source, change.old, change.new))
-        return WindowState.of(first, deltas)
+            try:
+                add_deltas(deltas, record_change(change.source, change.old, change.new))
+            except (ValidationError, KeyError, ValueError):
+                uncountable.append(change)
+        return WindowState.of(first, deltas), uncountable
 
     def close(self, window: WindowId, state: WindowState) -> tuple[int, int]:
         """Write the window's counts, once; (transactions written, found written already)."""

@@ -265,10 +265,10 @@ def partner_figures(
     links: dict[str, Counter[str]] = {}
     for click in clicks:
         counts = links.setdefault(click.link_id, Counter(total=0, unique=0, bot=0, blocked=0))
-        counts["total"] += click.clicks
+        counts["total"] += click.total
         counts["unique"] += click.unique
-        counts["bot"] += click.clicks if click.bot else 0
-        counts["blocked"] += click.clicks if click.blocked else 0
+        counts["bot"] += click.bot
+        counts["blocked"] += click.blocked
     click_total: Counter[str] = Counter(total=0, unique=0, bot=0, blocked=0)
     for counts in links.values():
         click_total.update(counts)
