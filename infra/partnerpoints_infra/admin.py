@@ -16,6 +16,10 @@ against the local stack and a deployment.
     partnerpoints admin partner api-key revoke PARTNER_ID KEY_ID
     partnerpoints admin partner statements PARTNER_ID [PERIOD] [--format json|csv]
                                          (the partner's statements, or a short-lived link to one)
+    partnerpoints admin partner report summary PARTNER_ID [--from DAY] [--to DAY] [--granularity week]
+    partnerpoints admin partner report links PARTNER_ID [--from DAY] [--to DAY]
+    partnerpoints admin partner report sub-ids PARTNER_ID LINK_ID [--field sub2] [--from DAY] [--to DAY]
+                                         (what the partner reads at /partner/summary, links, sub ids)
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
@@ -45,9 +49,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import boto3
 from botocore.credentials import Credentials
@@ -100,6 +105,8 @@ class AdminClient:
 
 
 def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
+    if args.verb in PARTNER_READINGS:
+        return PARTNER_READINGS[args.verb](args, client)
     if args.verb == "create":
         return client.request("POST", "/admin/partners", _read_json(args.file))
     if args.verb == "get":
@@ -108,13 +115,23 @@ def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
         return client.request(
             "POST", f"/admin/partners/{args.partner_id}/rotate-secret?grace_hours={args.grace_hours}"
         )
-    if args.verb == "api-key":
-        return _api_key(args, client)
     if args.verb == "statements":
         statements = f"/admin/partners/{args.partner_id}/statements"
         one = f"/{quote(args.period, safe='')}?format={args.format}" if args.period else ""
         return client.request("GET", f"{statements}{one}")
     return client.request("PUT", f"/admin/partners/{args.partner_id}", _read_json(args.file))
+
+
+def _report(args: argparse.Namespace, client: AdminClient) -> Answer:
+    partner = f"/admin/partners/{quote(args.partner_id, safe='')}"
+    query = {"from": args.first, "to": args.last}
+    if args.report == "summary":
+        path, query["granularity"] = f"{partner}/summary", args.granularity
+    elif args.report == "links":
+        path = f"{partner}/links"
+    else:
+        path, query["field"] = f"{partner}/links/{quote(args.link_id, safe='')}/sub-ids", args.field
+    return client.request("GET", f"{path}?{urlencode({k: v for k, v in query.items() if v})}")
 
 
 def _api_key(args: argparse.Namespace, client: AdminClient) -> Answer:
@@ -127,6 +144,12 @@ def _api_key(args: argparse.Namespace, client: AdminClient) -> Answer:
     if args.action == "list":
         return client.request("GET", keys)
     return client.request("DELETE", f"{keys}/{quote(args.key_id, safe='')}")
+
+
+PARTNER_READINGS: dict[str, Callable[[argparse.Namespace, AdminClient], Answer]] = {
+    "api-key": _api_key,
+    "report": _report,
+}
 
 
 def _order(args: argparse.Namespace, client: AdminClient) -> Answer:
@@ -350,7 +373,7 @@ def sign_postback(args: argparse.Namespace) -> int:
 
 def _add_partner_parser(nouns: Any) -> None:
     partner = nouns.add_parser(
-        "partner", help="partners: create, get, update, rotate-secret, api-key, statements"
+        "partner", help="partners: create, get, update, rotate-secret, api-key, statements, report"
     ).add_subparsers(dest="verb", required=True)
     partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
     partner.add_parser("get").add_argument("partner_id")
@@ -372,6 +395,23 @@ def _add_partner_parser(nouns: Any) -> None:
     statements_of.add_argument("partner_id")
     statements_of.add_argument("period", nargs="?", help="a day (YYYY-MM-DD) or a month (YYYY-MM)")
     statements_of.add_argument("--format", choices=["json", "csv"], default="json")
+    report = partner.add_parser(
+        "report", help="the partner's figures from its counters: summary, links, sub-ids"
+    ).add_subparsers(dest="report", required=True)
+    for name, help_text in (
+        ("summary", "indicators per day, week or month, and in total"),
+        ("links", "each link's figures, most clicked first"),
+        ("sub-ids", "one link's clicks per sub id value"),
+    ):
+        reading = report.add_parser(name, help=help_text)
+        reading.add_argument("partner_id")
+        if name == "sub-ids":
+            reading.add_argument("link_id")
+            reading.add_argument("--field", choices=[f"sub{n}" for n in range(1, 6)], default="sub1")
+        if name == "summary":
+            reading.add_argument("--granularity", choices=["day", "week", "month"], default="day")
+        reading.add_argument("--from", dest="first", help="the first UTC day (default: 30 days ago)")
+        reading.add_argument("--to", dest="last", help="the last UTC day (default: today)")
     update = partner.add_parser("update", help="replace a partner's settings")
     update.add_argument("partner_id")
     update.add_argument(

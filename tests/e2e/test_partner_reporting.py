@@ -95,6 +95,7 @@ def _seed(stack: ServedStack) -> dict[str, Any]:
         "a": shop_a,
         "b": shop_b,
         "today": today,
+        "link_a": answer.json()["link_id"],
         "key_a": issue_key(stack, shop_a, description="dashboard")["api_key"],
         "key_b": issue_key(stack, shop_b)["api_key"],
     }
@@ -140,6 +141,12 @@ def test_a_key_reads_only_its_own_partner(reporting: dict[str, Any]) -> None:
     # needs IAM, which a partner key is not.
     answer = as_partner(stack, reporting["key_b"], f"/admin/partners/{reporting['a']}/statements")
     assert answer.status == 403
+    answer = as_partner(stack, reporting["key_b"], f"/partner/links/{reporting['link_a']}/sub-ids")
+    assert (answer.status, answer.json()["error"]["code"]) == (404, "link_not_found")
+    answer = as_partner(stack, reporting["key_b"], "/partner/summary")
+    assert (answer.status, answer.json()["partner_id"]) == (200, reporting["b"])
+    assert answer.json()["totals"]["clicks"]["total"] == 0
+    assert as_partner(stack, reporting["key_b"], f"/admin/partners/{reporting['a']}/summary").status == 403
 
 
 def test_the_operator_reads_any_partners_statements(reporting: dict[str, Any]) -> None:
@@ -201,6 +208,14 @@ def test_the_admin_command_manages_keys_and_reads_statements(
     assert reporting["today"] in periods
     assert cli.main([*admin, "statements", shop_a, reporting["today"], "--format", "csv"]) == 0
     assert json.loads(capsys.readouterr().out)["format"] == "csv"
+
+    assert cli.main([*admin, "report", "summary", shop_a, "--granularity", "week"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["partner_id"], summary["granularity"]) == (shop_a, "week")
+    assert cli.main([*admin, "report", "links", shop_a, "--from", reporting["today"]]) == 0
+    assert json.loads(capsys.readouterr().out)["first_day"] == reporting["today"]
+    assert cli.main([*admin, "report", "sub-ids", shop_a, "no-such-link", "--field", "sub2"]) == 1
+    assert "link_not_found" in capsys.readouterr().err
 
 
 def _orders(stack: ServedStack, key: str, query: str = "") -> Answer:
@@ -269,3 +284,26 @@ def test_a_range_is_checked_and_named(reporting: dict[str, Any]) -> None:
     assert longest.status == 200
     answer = as_partner(stack, key, "/partner/orders?status=lost")
     assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.status")
+
+
+def test_a_partner_reads_its_summary_and_links_once_the_stream_window_closes(
+    reporting: dict[str, Any],
+) -> None:
+    stack, key, today = reporting["stack"], reporting["key_a"], reporting["today"]
+    deadline = time.monotonic() + 60
+    answer = as_partner(stack, key, f"/partner/summary?from={today}&to={today}")
+    while (
+        answer.status == 200 and answer.json()["totals"]["orders"]["new"] < 2 and time.monotonic() < deadline
+    ):
+        time.sleep(0.5)  # the counters are written when the stream's window closes (10 s)
+        answer = as_partner(stack, key, f"/partner/summary?from={today}&to={today}")
+    assert answer.status == 200, answer.json()
+    totals = answer.json()["totals"]
+    assert totals["clicks"]["total"] == 1
+    assert totals["orders"]["new"] == 2
+    assert totals["orders"]["unreferred"] == 1
+    assert [(money["currency"], money["gross_sales"]) for money in totals["money"]] == [("EUR", "120.00")]
+    answer = as_partner(stack, key, f"/partner/links?from={today}&to={today}")
+    assert [link["link_id"] for link in answer.json()["links"]] == [reporting["link_a"]]
+    answer = as_partner(stack, key, "/partner/summary?from=2026-02-30")
+    assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.from")
