@@ -86,9 +86,10 @@ DynamoDB itself may bill the attempted writes, so read 0.0 as "nothing written",
 {_table(results["clicks"], "click", REQUESTS)}
 
 A warm click is one request (an `UpdateItem`) and no read, whether it is a new shopper, a repeat in
-the flood window or a bot; its write units include the `partner_clicks` index the nightly statements
-read. Only when the link is not in the environment's cache (at most once a minute per link and
-environment) does a click read the link and its partner (two eventually consistent `GetItem`s).
+the flood window or a bot, and one write unit: the click table has no index (the partner counters
+count clicks from its stream, off the shopper's path). Only when the link is not in the environment's
+cache (at most once a minute per link and environment) does a click read the link and its partner
+(two eventually consistent `GetItem`s).
 
 {_values(results["click_handler"], "ClickRedirectFunction in this process", "value")}
 
@@ -131,6 +132,18 @@ members: the work follows the day's activity, not the number of members.
 Large over small: {large["seconds"] / small["seconds"]:.2f}x the time,
 {large["requests"] / small["requests"]:.2f}x the requests,
 {large["read_units"] / small["read_units"]:.2f}x the read units.
+
+## Partner reporting
+
+{_table(results["reporting"], "read or write", REQUESTS)}
+
+A summary is the partner's item (is there such a partner) and one Query of its day counters for the
+whole range (a day is one small item: a year is well under 1 MB, so one request), whatever the number
+of clicks and orders behind it; the time beyond the reads is building the answer's periods. A
+stream window's clicks are folded in the function and written as a few transactions (40 counters
+each, with the window's marker): the cost follows the partners, links and sub id values the window
+touched, not its clicks (the reads are each link's sub id values and their tally, so that a value
+past a day's first 50 is counted under `~other`).
 
 ## Cold imports
 

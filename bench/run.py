@@ -35,6 +35,7 @@ from moto import mock_aws
 from postbacks import postback_figures
 from promo import promo_figures
 from report import PAGE, render, write_page
+from reporting import reporting_figures
 from statements import statements_figures
 
 from harness import cold_import_seconds, measure, metered_dynamodb, write_json
@@ -193,6 +194,7 @@ def main() -> None:
         accruals = accrual_figures(stack, args.runs)
         promos = promo_figures(stack, args.runs)
         statements = statements_figures(endpoint)
+        reporting = reporting_figures(endpoint, args.runs)
         click_handler = {
             **handler_microseconds(stack, args.runs * 20),
             **cold_first_click_costs(stack, args.import_runs),
@@ -206,6 +208,7 @@ def main() -> None:
         "accrual": accruals,
         "promo": promos,
         "statements": statements,
+        "reporting": reporting,
         "click_handler": click_handler,
         "imports": imports,
         "local_stack": local,
