@@ -5,7 +5,9 @@ reads any partner's through the IAM-authorized /admin/partners/{partner_id}/... 
 from datetime import date
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,6 +17,7 @@ from partnerpoints.exceptions import (
     InvalidField,
     LinkNotFound,
     PartnerNotFound,
+    PartnerPointsError,
     StatementNotFound,
 )
 from partnerpoints.http_api import create_http_app
@@ -24,6 +27,7 @@ from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
     Granularity,
     LinkSubIds,
+    OrdersExport,
     PartnerLinks,
     PartnerOrdersPage,
     PartnerStatementList,
@@ -245,6 +249,55 @@ def partner_link_sub_ids(
     last: LastDay = None,
 ) -> LinkSubIds:
     return get_partner_reports().sub_ids(partner_id, link_id, field, first=first, last=last)
+
+
+def _csv_answer(export: OrdersExport) -> Response[str]:
+    logger.info("orders exported", partner_id=export.partner_id, rows=export.rows)
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=export.csv,
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _export_answers(*refusals: type[PartnerPointsError]) -> dict[int, OpenAPIResponse]:
+    documented = answers({200: ""}, *refusals, InvalidField)
+    documented[200] = {
+        "description": "the orders as CSV, the latest change first (the columns of /partner/orders)",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    }
+    return documented
+
+
+@app.get(
+    "/partner/exports/orders.csv",
+    tags=PARTNER_TAGS,
+    summary="Your orders changed in a range of days, as CSV (at most 10,000)",
+    responses=_export_answers(ApiKeyRefused),
+)
+@tracer.capture_method
+def my_orders_export(
+    first: FirstDay = None, last: LastDay = None, status: OrderStatus | None = None
+) -> Response[str]:
+    export = get_partner_reports().export_orders(_calling_partner(), first=first, last=last, status=status)
+    return _csv_answer(export)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/exports/orders.csv",
+    tags=OPERATOR_TAGS,
+    summary="A partner's orders of a range as CSV (what the partner reads at /partner/exports/orders.csv)",
+    responses=_export_answers(PartnerNotFound),
+)
+@tracer.capture_method
+def partner_orders_export(
+    partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None, status: OrderStatus | None = None
+) -> Response[str]:
+    return _csv_answer(get_partner_reports().export_orders(partner_id, first=first, last=last, status=status))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -4,6 +4,8 @@ the operator reads any partner's through the IAM-authorized mirror."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import time
 import urllib.request
@@ -307,3 +309,15 @@ def test_a_partner_reads_its_summary_and_links_once_the_stream_window_closes(
     assert [link["link_id"] for link in answer.json()["links"]] == [reporting["link_a"]]
     answer = as_partner(stack, key, "/partner/summary?from=2026-02-30")
     assert (answer.status, answer.json()["error"]["details"][0]["path"]) == (422, "query.from")
+
+
+def test_a_partner_exports_its_orders_as_csv_and_only_its_own(reporting: dict[str, Any]) -> None:
+    stack = reporting["stack"]
+    _orders(stack, reporting["key_a"])  # the index holds the orders
+    answer = as_partner(stack, reporting["key_a"], "/partner/exports/orders.csv")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(answer.body.decode())))
+    assert sorted(row["order_id"] for row in rows) == ["R-1", "R-2", "U-1"]
+    answer = as_partner(stack, reporting["key_b"], "/partner/exports/orders.csv")
+    assert answer.body.decode().count("\n") == 1  # the header row: none of partner A's

@@ -20,8 +20,9 @@ from partnerpoints.dal.counter_store import CounterStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.statement_files import StatementBucket
-from partnerpoints.exceptions import InvalidCursor, LinkNotFound, StatementNotFound
+from partnerpoints.exceptions import InvalidCursor, InvalidField, LinkNotFound, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
+from partnerpoints.logic.order_exports import EXPORT_MAX_ORDERS, EXPORT_PAGE, orders_csv
 from partnerpoints.logic.partner_figures import click_figures, figures_of, spans, total
 from partnerpoints.models.counters import OTHER
 from partnerpoints.models.orders import OrderStatus
@@ -30,7 +31,9 @@ from partnerpoints.models.partner_reports import (
     Granularity,
     LinkFigures,
     LinkSubIds,
+    OrdersExport,
     PartnerLinks,
+    PartnerOrder,
     PartnerOrdersPage,
     PartnerStatementEntry,
     PartnerStatementList,
@@ -132,6 +135,27 @@ class PartnerReports:
             orders=orders,
             next_cursor=next_cursor,
         )
+
+    def export_orders(
+        self, partner_id: str, *, first: date | None, last: date | None, status: OrderStatus | None
+    ) -> OrdersExport:
+        """Every order of the range as CSV, the latest change first; more than EXPORT_MAX_ORDERS is
+        refused, naming `query.from` (a shorter range)."""
+        days = DayRange.of(first, last, self._clock().date())
+        self._partners.get_partner(partner_id)
+        orders: list[PartnerOrder] = []
+        cursor: str | None = None
+        while True:
+            page, cursor = self._orders.partner_orders(partner_id, days, status, EXPORT_PAGE, cursor)
+            orders += page
+            if len(orders) > EXPORT_MAX_ORDERS:
+                raise InvalidField(
+                    f"an export is at most {EXPORT_MAX_ORDERS} orders",
+                    [{"path": "query.from", "message": f"{days.first}..{days.last} holds more: start later"}],
+                )
+            if cursor is None:
+                break
+        return OrdersExport(partner_id, days.first, days.last, len(orders), orders_csv(orders))
 
     def summary(
         self, partner_id: str, *, first: date | None, last: date | None, granularity: Granularity

@@ -113,6 +113,19 @@ class PartnerOrder(BaseModel):
     updated_at: datetime
 
 
+@dataclass(frozen=True)
+class OrdersExport:
+    partner_id: str
+    first_day: date
+    last_day: date
+    rows: int
+    csv: str
+
+    @property
+    def filename(self) -> str:
+        return f"orders-{self.partner_id}-{self.first_day}-{self.last_day}.csv"
+
+
 class PartnerOrdersPage(BaseModel):
     partner_id: PartnerId
     first_day: date
