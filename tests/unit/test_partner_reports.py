@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from partnerpoints.exceptions import InvalidCursor, StatementNotFound
+from partnerpoints.exceptions import InvalidCursor, InvalidField, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX
 from partnerpoints.logic.partner_figures import spans
 from partnerpoints.logic.partner_reports import PartnerReports
 from partnerpoints.models.orders import from_minor_units
-from partnerpoints.models.partner_reports import Granularity, StatementFormat
+from partnerpoints.models.partner_reports import DayRange, Granularity, StatementFormat
 
 
 class Bucket:
@@ -95,3 +95,19 @@ def test_a_negative_amount_keeps_its_cents() -> None:
     assert from_minor_units(-50, "EUR") == "-0.50"
     assert from_minor_units(-1234, "EUR") == "-12.34"
     assert from_minor_units(-7, "JPY") == "-7"
+
+
+def test_a_range_ending_on_the_first_day_there_is_starts_there() -> None:
+    today = date(2028, 2, 29)
+    assert DayRange.of(None, date(1, 1, 1), today) == DayRange(date(1, 1, 1), date(1, 1, 1))
+    assert DayRange.of(None, date(1, 1, 20), today) == DayRange(date(1, 1, 1), date(1, 1, 20))
+    assert DayRange.of(None, None, today) == DayRange(date(2028, 1, 31), today)
+    with pytest.raises(InvalidField):
+        DayRange.of(date(1, 1, 1), None, today)  # longer than 400 days
+
+
+def test_the_periods_of_the_last_days_there_are_end_there() -> None:
+    december = spans(date(9999, 12, 1), date.max, Granularity.MONTH)
+    assert december == [(date(9999, 12, 1), date.max)]
+    assert spans(date(9999, 12, 30), date.max, Granularity.WEEK) == [(date(9999, 12, 30), date.max)]
+    assert spans(date.max, date.max, Granularity.DAY) == [(date.max, date.max)]

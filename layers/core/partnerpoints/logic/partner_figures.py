@@ -93,17 +93,25 @@ def total(rows: Iterable[Counter[str] | dict[str, int]]) -> Counter[str]:
     return summed
 
 
+def _period_end(start: date, granularity: Granularity) -> date:
+    """The last day of the period `start` is in (past the last day there is: that day)."""
+    try:
+        if granularity is Granularity.DAY:
+            return start
+        if granularity is Granularity.WEEK:
+            return start + timedelta(days=6 - start.weekday())
+        return add_months(start.replace(day=1), 1) - timedelta(days=1)
+    except (OverflowError, ValueError):  # December 9999
+        return date.max
+
+
 def spans(first: date, last: date, granularity: Granularity) -> list[tuple[date, date]]:
     """The periods of a range, oldest first: days, ISO weeks or calendar months, cut at its edges."""
     periods = []
     start = first
-    while start <= last:
-        if granularity is Granularity.DAY:
-            end = start
-        elif granularity is Granularity.WEEK:
-            end = start + timedelta(days=6 - start.weekday())
-        else:
-            end = add_months(start.replace(day=1), 1) - timedelta(days=1)
-        periods.append((start, min(end, last)))
-        start = min(end, last) + timedelta(days=1)
-    return periods
+    while True:
+        end = min(_period_end(start, granularity), last)
+        periods.append((start, end))
+        if end >= last:
+            return periods
+        start = end + timedelta(days=1)

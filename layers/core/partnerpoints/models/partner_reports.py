@@ -69,7 +69,9 @@ class DayRange:
         """The range asked for, defaulting to the DEFAULT_RANGE_DAYS up to today; InvalidField names the
         parameter that is wrong."""
         last = last or today
-        first = first or last - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+        if first is None:  # the default span, cut at the first day there is (`to=0001-01-01`)
+            span = timedelta(days=DEFAULT_RANGE_DAYS - 1)
+            first = last - span if last - date.min >= span else date.min
         if first > last:
             raise InvalidField(
                 "the range starts after it ends",
