@@ -65,6 +65,7 @@ def accrual_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]
             partners,
             lambda: accrual,
             PromoWallet(PromoStore(settings), PromoRedemptionStore(settings)),
+            order_points=OrderPointsStore(settings),
         )
         request = SpendRequest(partner_id=PARTNER, points=1, reference="bench voucher")
         as_of = datetime.now(UTC) + timedelta(days=1)

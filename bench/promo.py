@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from harness import create_bench_partner, measure, metered_dynamodb
 from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.dal.order_points_store import OrderPointsStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.promo_redemption_store import PromoRedemptionStore
@@ -55,7 +56,12 @@ def promo_figures(stack: LocalStack, runs: int) -> dict[str, dict[str, float]]:
     service = PromoRedemptions(promo, redemptions, LedgerStore(settings))
     wallet = PromoWallet(promo, redemptions)
     accounts = MemberAccounts(
-        LedgerStore(settings), OrderStore(settings), PartnerStore(settings), get_accrual, wallet
+        LedgerStore(settings),
+        OrderStore(settings),
+        PartnerStore(settings),
+        get_accrual,
+        wallet,
+        order_points=OrderPointsStore(settings),
     )
     receipts = []
 

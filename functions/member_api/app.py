@@ -39,6 +39,7 @@ from partnerpoints.models.members import (
     ActivityPage,
     IdempotencyKey,
     MemberBalance,
+    MemberOrdersPage,
     SpendReceipt,
     SpendRequest,
 )
@@ -101,6 +102,22 @@ def get_activity(
 ) -> ActivityPage:
     _require_access(member_id)
     return get_member_accounts().activity(member_id, limit, cursor)
+
+
+@app.get(
+    "/members/<member_id>/orders",
+    tags=TAGS,
+    summary="The member's orders, the latest change first: partner, status, amount, points and release",
+    responses=answers({200: "a page of orders"}, NotYourAccount, InvalidCursor),
+)
+@tracer.capture_method
+def get_orders(
+    member_id: MemberId,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> MemberOrdersPage:
+    _require_access(member_id)
+    return get_member_accounts().orders(member_id, limit, cursor)
 
 
 @app.post(

@@ -227,3 +227,43 @@ def test_activity_names_each_entrys_order_and_its_current_status(moto_stack: Loc
         ("accrual_void", -5, {"partner_id": "shop-a", "order_id": "A-1001", "status": "rejected"}),
         ("accrual_pending", 5, {"partner_id": "shop-a", "order_id": "A-1001", "status": "rejected"}),
     ]
+
+
+def test_a_member_reads_their_orders_with_points_amounts_and_release_and_no_one_elses(
+    moto_stack: LocalStack,
+) -> None:
+    shop = create_shop(moto_stack, hold_days=30)
+    stream = OrdersStream(moto_stack)
+    for order_id, order_status, amount in (("A-1", "approved", "100.00"), ("A-2", "pending", "40.00")):
+        body = order_body(order_status, order_id=order_id, click_id=shop.click_id, amount=amount, items=[])
+        assert deliver(moto_stack, signed_event(body))[0] == 202
+    assert run_accrual(moto_stack, stream.new_records()) == []
+
+    status, page = member_call(moto_stack, member_event("get-orders.json"))
+    assert status == 200
+    orders = {order["order_id"]: order for order in page["orders"]}
+    assert set(orders) == {"A-1", "A-2"}
+    assert (orders["A-1"]["status"], orders["A-1"]["amount"], orders["A-1"]["points_pending"]) == (
+        "approved",
+        "100.00",
+        5,
+    )
+    assert orders["A-1"]["release_at"] is not None  # approved: its hold ends then
+    assert (orders["A-2"]["status"], orders["A-2"]["points_pending"], orders["A-2"]["points_available"]) == (
+        "pending",
+        2,
+        0,
+    )
+    assert [order["updated_at"] for order in page["orders"]] == sorted(
+        (order["updated_at"] for order in page["orders"]), reverse=True
+    )
+    first = member_call(moto_stack, member_event("get-orders.json", queryStringParameters={"limit": "1"}))[1]
+    assert len(first["orders"]) == 1
+    rest = member_call(
+        moto_stack,
+        member_event("get-orders.json", queryStringParameters={"limit": "1", "cursor": first["next_cursor"]}),
+    )[1]
+    assert [o["order_id"] for o in first["orders"] + rest["orders"]] == [
+        o["order_id"] for o in page["orders"]
+    ]
+    assert member_call(moto_stack, member_event("get-orders.json", member="bob"))[0] == 403

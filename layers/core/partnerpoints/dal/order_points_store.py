@@ -4,6 +4,7 @@ concurrent stream record can never post twice."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pynamodb.connection import Connection
@@ -11,6 +12,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from partnerpoints.dal.cursors import decode_cursor, encode_cursor
 from partnerpoints.dal.ledger_store import stage_postings
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_store import plain
@@ -71,6 +73,20 @@ def _to_points(item: OrderPointsItem) -> OrderPoints:
     )
 
 
+_MEMBER_CURSOR_KEYS = frozenset({"member_id", "partner_id", "order_id", "updated_at"})
+
+
+@dataclass(frozen=True)
+class MemberOrderPoints:
+    partner_id: str
+    order_id: str
+    status: str
+    pending: int
+    available: int  # released, less what a refund took back
+    release_at: datetime | None
+    updated_at: datetime
+
+
 class OrderPointsStore:
     def __init__(self, settings: Settings) -> None:
         bind_tables(settings)
@@ -81,6 +97,47 @@ class OrderPointsStore:
             return _to_points(OrderPointsItem.get(partner_id, order_id, consistent_read=True))
         except OrderPointsItem.DoesNotExist:
             return None
+
+    def member_orders(
+        self, member_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[MemberOrderPoints], str | None]:
+        """The member's attributed orders, the latest change first (the index trails by moments)."""
+        items = list(
+            OrderPointsItem.member_orders.query(
+                member_id,
+                scan_index_forward=False,
+                limit=limit + 1,
+                last_evaluated_key=(
+                    decode_cursor(cursor, _MEMBER_CURSOR_KEYS, ("member_id", member_id), "these orders")
+                    if cursor
+                    else None
+                ),
+            )
+        )
+        page = items[:limit]
+        next_cursor = None
+        if len(items) > limit:
+            last = page[-1]
+            next_cursor = encode_cursor(
+                {
+                    "member_id": member_id,
+                    "partner_id": last.partner_id,
+                    "order_id": last.order_id,
+                    "updated_at": OrderPointsItem.updated_at.serialize(last.updated_at),
+                }
+            )
+        return [
+            MemberOrderPoints(
+                partner_id=item.partner_id,
+                order_id=item.order_id,
+                status=item.status,
+                pending=int(item.pending),
+                available=int(item.released) - int(item.clawed_back),
+                release_at=item.release_at,
+                updated_at=item.updated_at,
+            )
+            for item in page
+        ], next_cursor
 
     def spend_between(self, member_id: str, start: datetime, end: datetime, exclude: str) -> int:
         """A member's approved spend (reference minor units) of orders approved in [start, end), except

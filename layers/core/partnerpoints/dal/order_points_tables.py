@@ -30,6 +30,19 @@ class MemberSpendIndex(GlobalSecondaryIndex["OrderPointsItem"]):
     approved_at = UTCDateTimeAttribute(range_key=True)
 
 
+class MemberOrdersIndex(GlobalSecondaryIndex["OrderPointsItem"]):
+    """A member's attributed orders, the latest change first (the member's own order list)."""
+
+    class Meta:
+        index_name = "member_orders"
+        projection = IncludeProjection(
+            ["status", "currency", "pending", "released", "clawed_back", "release_at"]
+        )
+
+    member_id = UnicodeAttribute(hash_key=True)
+    updated_at = UTCDateTimeAttribute(range_key=True)
+
+
 class OrderPointsItem(Model):
     """What one attributed order has earned and where its points are (template: OrderPointsTable)."""
 
@@ -57,3 +70,4 @@ class OrderPointsItem(Model):
 
     releases_due = ReleasesDueIndex()
     member_spend = MemberSpendIndex()
+    member_orders = MemberOrdersIndex()

@@ -4,6 +4,7 @@ version that was read) and, for a signed delivery, its webhook-id (conditional o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,14 @@ from partnerpoints.settings import Settings
 DELIVERY_RETENTION = timedelta(days=30)  # Standard Webhooks senders retry for days, not weeks
 CHANGE_INDEX_RETENTION = timedelta(days=400)  # a month re-run, a year looked back on
 _ORDER, _DELIVERY = 0, 1  # positions in the transaction
+
+
+@dataclass(frozen=True)
+class OrderAmounts:
+    status: OrderStatus
+    currency: str
+    amount_minor: int
+    refunded_minor: int
 
 
 class SaveOutcome(StrEnum):
@@ -171,6 +180,16 @@ class OrderStore:
         for item in OrderItem.batch_get(sorted(keys), attributes_to_get=["partner_id", "order_id", "status"]):
             found[(item.partner_id, item.order_id)] = item.status
         return found
+
+    def amounts(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], OrderAmounts]:
+        """Status and amounts of each (partner, order) found; BatchGetItem, 100 keys a request."""
+        wanted = ["partner_id", "order_id", "status", "currency", "amount_minor", "refunded_minor"]
+        return {
+            (item.partner_id, item.order_id): OrderAmounts(
+                OrderStatus(item.status), item.currency, int(item.amount_minor), int(item.refunded_minor)
+            )
+            for item in OrderItem.batch_get(sorted(keys), attributes_to_get=wanted)
+        }
 
     def get_delivery(self, partner_id: str, delivery_id: str) -> StoredDelivery | None:
         try:

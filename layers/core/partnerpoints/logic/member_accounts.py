@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idemp
 
 from partnerpoints.dal.idempotency_records import idempotency_records
 from partnerpoints.dal.ledger_store import LedgerStore
+from partnerpoints.dal.order_points_store import OrderPointsStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.promo_redemption_store import PromoRedemptionStore
@@ -38,12 +39,15 @@ from partnerpoints.models.members import (
     ActivityPage,
     MainAccount,
     MemberBalance,
+    MemberOrder,
+    MemberOrdersPage,
     OrderRef,
     PromoAccount,
     RefundReceipt,
     SpendReceipt,
     SpendRequest,
 )
+from partnerpoints.models.orders import from_minor_units
 from partnerpoints.observability import logger
 from partnerpoints.settings import get_settings
 
@@ -105,6 +109,7 @@ class MemberAccounts:
         accrual: Callable[[], Accrual],
         promo: PromoWallet,
         *,
+        order_points: OrderPointsStore,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._ledger = ledger
@@ -112,6 +117,7 @@ class MemberAccounts:
         self._partners = partners
         self._accrual = accrual
         self._promo = promo
+        self._order_points = order_points
         self._clock = clock
 
     def balance(self, member_id: str) -> MemberBalance:
@@ -149,6 +155,31 @@ class MemberAccounts:
             for entry in page.entries
         ]
         return ActivityPage(entries=entries, next_cursor=page.next_cursor)
+
+    def orders(self, member_id: str, limit: int, cursor: str | None) -> MemberOrdersPage:
+        """The member's attributed orders, the latest change first, with their points and amounts."""
+        points, next_cursor = self._order_points.member_orders(member_id, limit, cursor)
+        amounts = self._orders.amounts({(p.partner_id, p.order_id) for p in points}) if points else {}
+        orders = []
+        for order in points:
+            stored = amounts.get((order.partner_id, order.order_id))
+            orders.append(
+                MemberOrder(
+                    partner_id=order.partner_id,
+                    order_id=order.order_id,
+                    status=str(stored.status) if stored else None,
+                    currency=stored.currency if stored else None,
+                    amount=from_minor_units(stored.amount_minor, stored.currency) if stored else None,
+                    refunded_amount=from_minor_units(stored.refunded_minor, stored.currency)
+                    if stored
+                    else None,
+                    points_pending=order.pending,
+                    points_available=order.available,
+                    release_at=order.release_at if order.pending else None,
+                    updated_at=order.updated_at,
+                )
+            )
+        return MemberOrdersPage(member_id=member_id, orders=orders, next_cursor=next_cursor)
 
     def spend(self, member_id: str, idempotency_key: str, request: SpendRequest) -> SpendReceipt:
         """Spend points at a partner, once per idempotency key; never below zero available."""
@@ -240,6 +271,7 @@ def get_member_accounts() -> MemberAccounts:
         PartnerStore(settings),
         get_accrual,
         PromoWallet(PromoStore(settings), PromoRedemptionStore(settings)),
+        order_points=OrderPointsStore(settings),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -46,6 +47,27 @@ class ActivityEntry(LedgerEntry):
 
 class ActivityPage(BaseModel):
     entries: list[ActivityEntry]
+    next_cursor: str | None = None
+
+
+class MemberOrder(BaseModel):
+    """One of the member's orders as the member sees it: where, what it is worth and what it earned."""
+
+    partner_id: str
+    order_id: str
+    status: str | None = Field(description="the order's current status; null if no longer stored")
+    currency: str | None = None
+    amount: str | None = Field(default=None, description="in the currency's units, refunds not deducted")
+    refunded_amount: str | None = None
+    points_pending: int = Field(description="earned, waiting for the return window to end")
+    points_available: int = Field(description="released to the main account, less what a refund took back")
+    release_at: datetime | None = Field(default=None, description="when the pending points become available")
+    updated_at: datetime
+
+
+class MemberOrdersPage(BaseModel):
+    member_id: str
+    orders: list[MemberOrder] = Field(description="the latest change first")
     next_cursor: str | None = None
 
 
