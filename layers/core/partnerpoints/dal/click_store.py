@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from partnerpoints.dal.low_level_store import LowLevelStore
 from partnerpoints.exceptions import StorageUnavailable
 from partnerpoints.models.clicks import Click, LinkTarget
-from partnerpoints.settings import Settings
 
 # The shopper is waiting: fail fast, retry twice, then the handler answers.
 _CLIENT_CONFIG = Config(connect_timeout=1, read_timeout=1, retries={"mode": "standard", "max_attempts": 3})
@@ -50,22 +49,8 @@ def _click_values(click: Click) -> dict[str, dict[str, Any]]:
     return values
 
 
-class ClickStore:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._client: Any = None
-
-    @property
-    def client(self) -> Any:
-        # Created on first use, not at import: the import is what the cold-start budget measures.
-        if self._client is None:
-            self._client = boto3.client(
-                "dynamodb",
-                region_name=self._settings.region,
-                endpoint_url=self._settings.dynamodb_endpoint_url,
-                config=_CLIENT_CONFIG,
-            )
-        return self._client
+class ClickStore(LowLevelStore):
+    client_config = _CLIENT_CONFIG
 
     def _get(self, table_name: str, key: str, value: str) -> dict[str, Any] | None:
         try:

@@ -16,15 +16,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import boto3
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from partnerpoints.activity import activity_key, shard_of
+from partnerpoints.dal.low_level_store import LowLevelStore
 from partnerpoints.dal.transactions import RETRYABLE_REASONS, back_off
 from partnerpoints.exceptions import StorageUnavailable
 from partnerpoints.models.counters import DAY, LINK, OTHER, SUB, SUB_ID_VALUES, CounterKey, WindowId
-from partnerpoints.settings import Settings
 
 MARKER_DAYS = 3  # longer than a stream keeps a record (24 hours): a redelivery always finds its marker
 KEYS_PER_TRANSACTION = 40  # each may bring a sub id tally too: 2 x 40 + the marker, under 100 items
@@ -53,24 +52,10 @@ def _sub_id_group(sort_key: str) -> tuple[str, str]:
     return f"{SUB}{head}#{field}#{day}#", value
 
 
-class CounterStore:
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._client: Any = None
-
+class CounterStore(LowLevelStore):
     @property
     def table(self) -> str:
         return self._settings.table_name("PartnerCountersTable")
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            self._client = boto3.client(
-                "dynamodb",
-                region_name=self._settings.region,
-                endpoint_url=self._settings.dynamodb_endpoint_url,
-            )
-        return self._client
 
     # Writing a window.
 

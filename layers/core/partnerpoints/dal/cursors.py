@@ -6,8 +6,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from partnerpoints.exceptions import InvalidCursor
+
+T = TypeVar("T")
 
 
 def encode_cursor(key: dict[str, str]) -> str:
@@ -31,3 +36,24 @@ def decode_cursor(
     ):
         raise InvalidCursor(f"the cursor is not one this service issued for {what}")
     return {name: {"S": item} for name, item in key.items()}
+
+
+@dataclass(frozen=True)
+class PageQuery(Generic[T]):
+    """A query of an index paged by cursor: `run(start_key, count)` queries from `start_key` (None: the
+    beginning) for at most `count` items; `key_of(item)` is the item's cursor (every key attribute of the
+    table and the index, as strings); the cursor must hold `bound_to`, the query's own key."""
+
+    run: Callable[[dict[str, dict[str, str]] | None, int], Iterable[T]]
+    key_of: Callable[[T], dict[str, str]]
+    attributes: frozenset[str]
+    bound_to: tuple[str, str]
+    what: str
+
+    def page(self, limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+        """Up to `limit` items and the cursor of the next page (None: this was the last). One item more
+        is read to know whether another page exists."""
+        start = decode_cursor(cursor, self.attributes, self.bound_to, self.what) if cursor else None
+        items = list(self.run(start, limit + 1))
+        page = items[:limit]
+        return page, encode_cursor(self.key_of(page[-1])) if len(items) > limit else None

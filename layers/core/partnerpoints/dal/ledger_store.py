@@ -14,7 +14,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from partnerpoints.activity import activity_key_of
-from partnerpoints.dal.cursors import decode_cursor, encode_cursor
+from partnerpoints.dal.cursors import PageQuery
 from partnerpoints.dal.ledger_tables import (
     AccountBalanceItem,
     AccountHistoryIndex,
@@ -290,26 +290,20 @@ class LedgerStore:
 def _newest_first(
     index: AccountHistoryIndex | MemberHistoryIndex, key: str, value: str, limit: int, cursor: str | None
 ) -> HistoryPage:
-    start_key = (
-        decode_cursor(cursor, frozenset({"entry_id", key, "history_key"}), (key, value), "this history")
-        if cursor
-        else None
+    pages = PageQuery[LedgerEntryItem](
+        run=lambda start, count: index.query(
+            value, scan_index_forward=False, limit=count, last_evaluated_key=start
+        ),
+        key_of=lambda last: {
+            "entry_id": last.entry_id,
+            key: getattr(last, key),
+            "history_key": last.history_key,
+        },
+        attributes=frozenset({"entry_id", key, "history_key"}),
+        bound_to=(key, value),
+        what="this history",
     )
-    items = list(
-        index.query(
-            value,
-            scan_index_forward=False,
-            limit=limit + 1,  # one more than asked tells whether another page exists
-            last_evaluated_key=start_key,
-        )
-    )
-    page = items[:limit]
-    next_cursor = None
-    if len(items) > limit:
-        last = page[-1]
-        next_cursor = encode_cursor(
-            {"entry_id": last.entry_id, key: getattr(last, key), "history_key": last.history_key}
-        )
+    page, next_cursor = pages.page(limit, cursor)
     return HistoryPage(entries=[to_entry(item) for item in page], next_cursor=next_cursor)
 
 

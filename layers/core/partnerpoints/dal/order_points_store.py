@@ -12,7 +12,7 @@ from pynamodb.exceptions import PutError, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from partnerpoints.dal.cursors import decode_cursor, encode_cursor
+from partnerpoints.dal.cursors import PageQuery
 from partnerpoints.dal.ledger_store import stage_postings
 from partnerpoints.dal.order_points_tables import OrderPointsItem
 from partnerpoints.dal.order_store import plain
@@ -102,30 +102,21 @@ class OrderPointsStore:
         self, member_id: str, limit: int, cursor: str | None
     ) -> tuple[list[MemberOrderPoints], str | None]:
         """The member's attributed orders, the latest change first (the index trails by moments)."""
-        items = list(
-            OrderPointsItem.member_orders.query(
-                member_id,
-                scan_index_forward=False,
-                limit=limit + 1,
-                last_evaluated_key=(
-                    decode_cursor(cursor, _MEMBER_CURSOR_KEYS, ("member_id", member_id), "these orders")
-                    if cursor
-                    else None
-                ),
-            )
+        pages = PageQuery[OrderPointsItem](
+            run=lambda start, count: OrderPointsItem.member_orders.query(
+                member_id, scan_index_forward=False, limit=count, last_evaluated_key=start
+            ),
+            key_of=lambda last: {
+                "member_id": member_id,
+                "partner_id": last.partner_id,
+                "order_id": last.order_id,
+                "updated_at": OrderPointsItem.updated_at.serialize(last.updated_at),
+            },
+            attributes=_MEMBER_CURSOR_KEYS,
+            bound_to=("member_id", member_id),
+            what="these orders",
         )
-        page = items[:limit]
-        next_cursor = None
-        if len(items) > limit:
-            last = page[-1]
-            next_cursor = encode_cursor(
-                {
-                    "member_id": member_id,
-                    "partner_id": last.partner_id,
-                    "order_id": last.order_id,
-                    "updated_at": OrderPointsItem.updated_at.serialize(last.updated_at),
-                }
-            )
+        page, next_cursor = pages.page(limit, cursor)
         return [
             MemberOrderPoints(
                 partner_id=item.partner_id,

@@ -15,7 +15,7 @@ from pynamodb.transactions import TransactWrite
 
 from partnerpoints.activity import activity_key_of
 from partnerpoints.dal.click_tables import ClickItem
-from partnerpoints.dal.cursors import decode_cursor, encode_cursor
+from partnerpoints.dal.cursors import PageQuery
 from partnerpoints.dal.order_tables import OrderChangeItem, OrderItem, PostbackDeliveryItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import (
@@ -271,56 +271,42 @@ class OrderStore:
     ) -> tuple[list[PartnerOrder], str | None]:
         """The partner's orders last changed within `days`, the latest first (the index is eventually
         consistent: a change appears within moments)."""
-        items = list(
-            OrderItem.partner_orders.query(
+        pages = PageQuery[OrderItem](
+            run=lambda start, count: OrderItem.partner_orders.query(
                 partner_id,
                 OrderItem.updated_at.between(days.start, days.end),
                 filter_condition=(OrderItem.status == str(status)) if status else None,
                 scan_index_forward=False,
-                limit=limit + 1,
-                last_evaluated_key=(
-                    decode_cursor(cursor, _PARTNER_CURSOR_KEYS, ("partner_id", partner_id), "these orders")
-                    if cursor
-                    else None
-                ),
-            )
+                limit=count,
+                last_evaluated_key=start,
+            ),
+            key_of=lambda last: {
+                "partner_id": last.partner_id,
+                "order_id": last.order_id,
+                "updated_at": OrderItem.updated_at.serialize(last.updated_at),
+            },
+            attributes=_PARTNER_CURSOR_KEYS,
+            bound_to=("partner_id", partner_id),
+            what="these orders",
         )
-        page = items[:limit]
-        next_cursor = None
-        if len(items) > limit:
-            last = page[-1]
-            next_cursor = encode_cursor(
-                {
-                    "partner_id": last.partner_id,
-                    "order_id": last.order_id,
-                    "updated_at": OrderItem.updated_at.serialize(last.updated_at),
-                }
-            )
+        page, next_cursor = pages.page(limit, cursor)
         return [_to_partner_order(item) for item in page], next_cursor
 
     def needing_attention(self, attention: Attention, limit: int, cursor: str | None) -> OrderPage:
         """Oldest first; the index is eventually consistent (a new order appears within moments)."""
-        items = list(
-            OrderItem.orders_needing_attention.query(
-                str(attention),
-                limit=limit + 1,
-                last_evaluated_key=(
-                    decode_cursor(cursor, _CURSOR_KEYS, ("attention", str(attention)), f"{attention} orders")
-                    if cursor
-                    else None
-                ),
-            )
+        pages = PageQuery[OrderItem](
+            run=lambda start, count: OrderItem.orders_needing_attention.query(
+                str(attention), limit=count, last_evaluated_key=start
+            ),
+            key_of=lambda last: {
+                "partner_id": last.partner_id,
+                "order_id": last.order_id,
+                "attention": str(last.attention),
+                "attention_since": OrderItem.attention_since.serialize(last.attention_since),
+            },
+            attributes=_CURSOR_KEYS,
+            bound_to=("attention", str(attention)),
+            what=f"{attention} orders",
         )
-        page = items[:limit]
-        next_cursor = None
-        if len(items) > limit:
-            last = page[-1]
-            next_cursor = encode_cursor(
-                {
-                    "partner_id": last.partner_id,
-                    "order_id": last.order_id,
-                    "attention": str(last.attention),
-                    "attention_since": OrderItem.attention_since.serialize(last.attention_since),
-                }
-            )
+        page, next_cursor = pages.page(limit, cursor)
         return OrderPage(orders=[_to_order(item) for item in page], next_cursor=next_cursor)
