@@ -23,7 +23,16 @@ from partnerpoints.activity import activity_key, shard_of
 from partnerpoints.dal.low_level_store import LowLevelStore
 from partnerpoints.dal.transactions import RETRYABLE_REASONS, back_off
 from partnerpoints.exceptions import StorageUnavailable
-from partnerpoints.models.counters import DAY, LINK, OTHER, SUB, SUB_ID_VALUES, CounterKey, WindowId
+from partnerpoints.models.counters import (
+    CATEGORY,
+    DAY,
+    LINK,
+    OTHER,
+    SUB,
+    SUB_ID_VALUES,
+    CounterKey,
+    WindowId,
+)
 
 MARKER_DAYS = 3  # longer than a stream keeps a record (24 hours): a redelivery always finds its marker
 KEYS_PER_TRANSACTION = 40  # each may bring a sub id tally too: 2 x 40 + the marker, under 100 items
@@ -215,6 +224,11 @@ class CounterStore(LowLevelStore):
         """Each link's days in the range (key: "<day>#<link_id>")."""
         rows = self._query(partner_id, f"{LINK}{first.isoformat()}#", f"{LINK}{last.isoformat()}$")
         return [CounterRow(row.key[len(LINK) :], row.counters) for row in rows]
+
+    def categories(self, partner_id: str, first: date, last: date) -> list[CounterRow]:
+        """Each product category's days in the range (key: "<day>#<category>")."""
+        rows = self._query(partner_id, f"{CATEGORY}{first.isoformat()}#", f"{CATEGORY}{last.isoformat()}$")
+        return [CounterRow(row.key[len(CATEGORY) :], row.counters) for row in rows]
 
     def sub_ids(self, partner_id: str, link_id: str, field: str, first: date, last: date) -> list[CounterRow]:
         """One link's sub id field per day and value (key: "<day>#<value>")."""

@@ -26,7 +26,16 @@ from pydantic import ValidationError
 from partnerpoints.dal.counter_store import CounterStore
 from partnerpoints.logic.statements import order_in_period
 from partnerpoints.models.clicks import SUB_IDS
-from partnerpoints.models.counters import CounterKey, WindowId, WindowState, day_key, link_key, sub_id_key
+from partnerpoints.models.counters import (
+    NO_CATEGORY,
+    CounterKey,
+    WindowId,
+    WindowState,
+    category_key,
+    day_key,
+    link_key,
+    sub_id_key,
+)
 from partnerpoints.models.ledger import EntryKind
 from partnerpoints.models.orders import Order, OrderStatus
 from partnerpoints.models.periods import Period
@@ -134,6 +143,47 @@ def _order_day_counts(order: Order, day: date) -> Counter[str]:
     )
 
 
+def split_by_category(order: Order, amount_minor: int) -> dict[str, int]:
+    """`amount_minor` shared among the order's categories in proportion to their lines' amounts, to
+    the minor unit: floors first, then the units left over to the largest remainders (ties to the
+    first category by name), so the parts add up to the amount exactly."""
+    weights: Counter[str] = Counter()
+    for line in order.items:
+        weights[line.category or NO_CATEGORY] += line.amount_minor
+    whole = sum(weights.values())
+    if whole <= 0:
+        return {NO_CATEGORY: amount_minor}
+    shares = {category: divmod(amount_minor * weight, whole) for category, weight in sorted(weights.items())}
+    parts = {category: floor for category, (floor, _) in shares.items()}
+    left = amount_minor - sum(parts.values())
+    by_remainder = sorted(shares, key=lambda category: (-shares[category][1], category))
+    for category in by_remainder[:left]:
+        parts[category] += 1
+    return parts
+
+
+def _category_counts(order: Order, figures: Counter[str]) -> dict[str, Counter[str]]:
+    """A referred order's day per product category: new and refunded orders holding it, and the sale
+    and refund shared by line."""
+    if not figures["orders.changed"]:
+        return {}
+    currency = order.currency
+    sales = split_by_category(order, figures[f"sales.{currency}"])
+    refunded = split_by_category(order, figures[f"refunded.{currency}"])
+    counts = {
+        category: +Counter(
+            {
+                "orders.new": figures["orders.new"],
+                "orders.refunds": figures["orders.refunds"],
+                f"sales.{currency}": sales[category],
+                f"refunded.{currency}": refunded[category],
+            }
+        )
+        for category in sales
+    }
+    return {category: counted for category, counted in counts.items() if counted}
+
+
 def _order_counts(order: Order | None, days: Iterable[date]) -> Deltas:
     if order is None:
         return {}
@@ -147,6 +197,8 @@ def _order_counts(order: Order | None, days: Iterable[date]) -> Deltas:
         if order.attribution.link_id:
             keys.append(link_key(order.partner_id, day, order.attribution.link_id))
         add_deltas(counts, dict.fromkeys(keys, figures))
+        for category, category_figures in _category_counts(order, figures).items():
+            add_deltas(counts, {category_key(order.partner_id, day, category): category_figures})
     return counts
 
 

@@ -8,6 +8,8 @@ so that a range of days is one Query:
     link#2026-11-30#<link_id>               one link's day
     sub#<link_id>#sub1#2026-11-30#<value>   one sub id value's day on a link (clicks)
     sub#<link_id>#sub1#2026-11-30#~other    the values past the first SUB_ID_VALUES of that day
+    cat#2026-11-30#<category>               a product category's referred sales and refunds that day
+    cat#2026-11-30#~none                    the part of orders on lines without a category (or no lines)
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pydantic import BaseModel, Field
 DAY = "day#"
 LINK = "link#"
 SUB = "sub#"
+CATEGORY = "cat#"
+NO_CATEGORY = "~none"  # no category key starts with "~" (models.partners.CategoryKey)
 # A link's sub id field keeps its own counter for this many values a day; later values of that day
 # are counted together under OTHER (an affiliate's sub ids are campaign names, not click ids).
 SUB_ID_VALUES = 50
@@ -38,6 +42,10 @@ def day_key(partner_id: str, day: date) -> CounterKey:
 
 def link_key(partner_id: str, day: date, link_id: str) -> CounterKey:
     return partner_id, f"{LINK}{day.isoformat()}#{link_id}"
+
+
+def category_key(partner_id: str, day: date, category: str) -> CounterKey:
+    return partner_id, f"{CATEGORY}{day.isoformat()}#{category}"
 
 
 def sub_id_prefix(link_id: str, field: str, day: date) -> str:
