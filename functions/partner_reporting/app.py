@@ -12,6 +12,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.exceptions import (
+    AnalysisNotFound,
     ApiKeyRefused,
     InvalidCursor,
     InvalidField,
@@ -22,8 +23,10 @@ from partnerpoints.exceptions import (
 )
 from partnerpoints.http_api import create_http_app
 from partnerpoints.http_errors import answers
+from partnerpoints.logic.partner_analytics import get_partner_analytics
 from partnerpoints.logic.partner_reports import get_partner_reports
 from partnerpoints.models.orders import OrderStatus
+from partnerpoints.models.partner_analytics import ReturnsAnalysis, RfmAnalysis, Segment, SegmentMembersLink
 from partnerpoints.models.partner_reports import (
     Granularity,
     LinkSubIds,
@@ -298,6 +301,74 @@ def partner_orders_export(
     partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None, status: OrderStatus | None = None
 ) -> Response[str]:
     return _csv_answer(get_partner_reports().export_orders(partner_id, first=first, last=last, status=status))
+
+
+@app.get(
+    "/partner/analytics/rfm",
+    tags=PARTNER_TAGS,
+    summary="Your buying members in RFM segments, per currency, from the latest nightly analysis",
+    responses=answers({200: "the latest analysis"}, ApiKeyRefused, AnalysisNotFound),
+)
+@tracer.capture_method
+def my_rfm() -> RfmAnalysis:
+    return get_partner_analytics().rfm(_calling_partner())
+
+
+@app.get(
+    "/partner/analytics/rfm/segments/<segment>",
+    tags=PARTNER_TAGS,
+    summary="A link to the CSV of one segment's members (for your own campaigns), valid for five minutes",
+    responses=answers({200: "a short-lived link to the segment's CSV"}, ApiKeyRefused, AnalysisNotFound),
+)
+@tracer.capture_method
+def my_rfm_segment(segment: Segment) -> SegmentMembersLink:
+    return get_partner_analytics().segment_members(_calling_partner(), segment)
+
+
+@app.get(
+    "/partner/analytics/returns",
+    tags=PARTNER_TAGS,
+    summary="Refunds by product category and by link over a range, and members whose refunds stand out",
+    responses=answers({200: "the range's returns"}, ApiKeyRefused, InvalidField),
+)
+@tracer.capture_method
+def my_returns(first: FirstDay = None, last: LastDay = None) -> ReturnsAnalysis:
+    return get_partner_analytics().returns(_calling_partner(), first=first, last=last)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/analytics/rfm",
+    tags=OPERATOR_TAGS,
+    summary="A partner's RFM segments (what the partner reads at /partner/analytics/rfm)",
+    responses=answers({200: "the latest analysis"}, PartnerNotFound, AnalysisNotFound),
+)
+@tracer.capture_method
+def partner_rfm(partner_id: PartnerId) -> RfmAnalysis:
+    return get_partner_analytics().rfm(partner_id)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/analytics/rfm/segments/<segment>",
+    tags=OPERATOR_TAGS,
+    summary="A link to the CSV of a partner's segment (as the partner reads it)",
+    responses=answers({200: "a short-lived link to the segment's CSV"}, PartnerNotFound, AnalysisNotFound),
+)
+@tracer.capture_method
+def partner_rfm_segment(partner_id: PartnerId, segment: Segment) -> SegmentMembersLink:
+    return get_partner_analytics().segment_members(partner_id, segment)
+
+
+@app.get(
+    "/admin/partners/<partner_id>/analytics/returns",
+    tags=OPERATOR_TAGS,
+    summary="A partner's returns (what the partner reads at /partner/analytics/returns)",
+    responses=answers({200: "the range's returns"}, PartnerNotFound, InvalidField),
+)
+@tracer.capture_method
+def partner_returns(
+    partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None
+) -> ReturnsAnalysis:
+    return get_partner_analytics().returns(partner_id, first=first, last=last)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -124,11 +124,14 @@ def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
 
 def _report(args: argparse.Namespace, client: AdminClient) -> Answer:
     partner = f"/admin/partners/{quote(args.partner_id, safe='')}"
+    if args.report == "rfm":
+        segment = f"/segments/{quote(args.segment, safe='')}" if args.segment else ""
+        return client.request("GET", f"{partner}/analytics/rfm{segment}")
     query = {"from": args.first, "to": args.last}
     if args.report == "summary":
         path, query["granularity"] = f"{partner}/summary", args.granularity
-    elif args.report == "links":
-        path = f"{partner}/links"
+    elif args.report in ("links", "returns"):
+        path = f"{partner}/links" if args.report == "links" else f"{partner}/analytics/returns"
     else:
         path, query["field"] = f"{partner}/links/{quote(args.link_id, safe='')}/sub-ids", args.field
     return client.request("GET", f"{path}?{urlencode({k: v for k, v in query.items() if v})}")
@@ -396,15 +399,20 @@ def _add_partner_parser(nouns: Any) -> None:
     statements_of.add_argument("period", nargs="?", help="a day (YYYY-MM-DD) or a month (YYYY-MM)")
     statements_of.add_argument("--format", choices=["json", "csv"], default="json")
     report = partner.add_parser(
-        "report", help="the partner's figures from its counters: summary, links, sub-ids"
+        "report", help="the partner's figures: summary, links, sub-ids, returns, rfm"
     ).add_subparsers(dest="report", required=True)
     for name, help_text in (
         ("summary", "indicators per day, week or month, and in total"),
         ("links", "each link's figures, most clicked first"),
         ("sub-ids", "one link's clicks per sub id value"),
+        ("returns", "refunds per category and per link, and members whose refunds stand out"),
+        ("rfm", "the latest nightly RFM segments, or a link to one segment's members as CSV"),
     ):
         reading = report.add_parser(name, help=help_text)
         reading.add_argument("partner_id")
+        if name == "rfm":
+            reading.add_argument("--segment", help="a link to this segment's CSV (e.g. champions)")
+            continue
         if name == "sub-ids":
             reading.add_argument("link_id")
             reading.add_argument("--field", choices=[f"sub{n}" for n in range(1, 6)], default="sub1")

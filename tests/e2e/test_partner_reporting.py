@@ -218,6 +218,39 @@ def test_the_admin_command_manages_keys_and_reads_statements(
     assert json.loads(capsys.readouterr().out)["first_day"] == reporting["today"]
     assert cli.main([*admin, "report", "sub-ids", shop_a, "no-such-link", "--field", "sub2"]) == 1
     assert "link_not_found" in capsys.readouterr().err
+    assert cli.main([*admin, "report", "rfm", shop_a]) == 0
+    assert json.loads(capsys.readouterr().out)["as_of"] == reporting["today"]
+    assert cli.main([*admin, "report", "rfm", shop_a, "--segment", "champions"]) == 0
+    assert json.loads(capsys.readouterr().out)["segment"] == "champions"
+    assert cli.main([*admin, "report", "returns", shop_a, "--from", reporting["today"]]) == 0
+    assert json.loads(capsys.readouterr().out)["by_link"][0]["key"] == reporting["link_a"]
+
+
+def test_a_partner_reads_its_analytics_and_only_its_own(reporting: dict[str, Any]) -> None:
+    stack, today = reporting["stack"], reporting["today"]
+    answer = as_partner(stack, reporting["key_a"], "/partner/analytics/rfm")
+    assert answer.status == 200, answer.json()
+    # The day's orders came through a link without a member: no buyer to score, yet an analysis made.
+    assert (answer.json()["as_of"], answer.json()["currencies"]) == (today, [])
+    answer = as_partner(stack, reporting["key_a"], "/partner/analytics/rfm/segments/new")
+    assert answer.status == 200, answer.json()
+    with urllib.request.urlopen(answer.json()["url"], timeout=30) as response:
+        assert response.read().decode().splitlines() == [
+            "member_id,currency,recency_days,orders,net_sales,r,f,m"
+        ]
+    answer = as_partner(stack, reporting["key_a"], "/partner/analytics/returns")
+    assert answer.status == 200, answer.json()
+    (total,) = answer.json()["totals"]
+    assert (total["gross_sales"], total["refunded"]) == ("120.00", "0.00")  # referred
+
+    answer = as_partner(stack, reporting["key_b"], "/partner/analytics/rfm")
+    assert (answer.status, answer.json()["error"]["code"]) == (404, "analysis_not_found")
+    answer = as_partner(stack, reporting["key_b"], "/partner/analytics/returns")
+    assert (answer.status, answer.json()["totals"]) == (200, [])
+    path = f"/admin/partners/{reporting['a']}/analytics/rfm"
+    assert as_partner(stack, reporting["key_b"], path).status == 403
+    answer = call("GET", f"{stack.http_url}{path}", sign_with=OPERATOR)
+    assert answer.status == 200
 
 
 def _orders(stack: ServedStack, key: str, query: str = "") -> Answer:

@@ -36,6 +36,10 @@ EXPECTED_STATUS = {
     "PartnerReportingFunction/get-my-summary-range-too-long.json": 422,
     "PartnerReportingFunction/get-my-links.json": 404,
     "PartnerReportingFunction/get-my-link-sub-ids.json": 404,
+    "PartnerReportingFunction/get-my-rfm.json": 404,
+    "PartnerReportingFunction/get-my-rfm-segment.json": 404,
+    "PartnerReportingFunction/get-my-returns.json": 404,
+    "PartnerReportingFunction/get-partner-rfm.json": 404,
     # The authorizer lets the request through and tells the route why the key is refused.
     "PartnerKeyAuthorizerFunction/authorize-partner-key.json": {
         "isAuthorized": True,

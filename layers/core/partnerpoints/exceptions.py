@@ -86,6 +86,12 @@ class StatementNotFound(NotFound):
     code = "statement_not_found"
 
 
+class AnalysisNotFound(NotFound):
+    """The nightly run has not analysed the partner yet."""
+
+    code = "analysis_not_found"
+
+
 class AlreadyExists(PartnerPointsError):
     """A create with an id that is taken."""
 

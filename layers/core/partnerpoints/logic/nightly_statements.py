@@ -30,6 +30,7 @@ from partnerpoints.dal.statement_files import StatementFiles
 from partnerpoints.exceptions import InsufficientPoints
 from partnerpoints.logic.accrual import Accrual
 from partnerpoints.logic.earning import get_earning_rules
+from partnerpoints.logic.partner_analytics import PartnerAnalytics
 from partnerpoints.logic.statement_documents import member_files, partner_files
 from partnerpoints.logic.statements import (
     EXPIRY_NOTICE_DAYS,
@@ -105,6 +106,7 @@ class NightlyStatements:
         files: StatementFiles,
         accrual_at: Callable[[datetime], Accrual],
         expiry_months: int,
+        analytics: PartnerAnalytics | None = None,
         shards: int = SHARDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -115,6 +117,7 @@ class NightlyStatements:
         self._files = files
         self._accrual_at = accrual_at  # an Accrual whose clock reads the given moment
         self._expiry_months = expiry_months
+        self._analytics = analytics
         self._shards = shards
         self._clock = clock
 
@@ -166,7 +169,12 @@ class NightlyStatements:
             members = self._active_members(period, shard)
             summaries = [self._member_statement(member_id, period) for member_id in members]
         with timer.step("partner_statements"):
-            partners = self._partner_statements(period, shard)
+            partner_ids = self._partner_statements(period, shard)
+        if period.is_day and self._analytics is not None:
+            with timer.step("partner_analytics"):
+                for partner_id in partner_ids:
+                    self._analytics.analyse(partner_id, period.first)
+        partners = len(partner_ids)
         mismatches = [mismatch for summary in summaries for mismatch in summary["mismatches"]]
         first_seen = sum(summary["first_seen"] for summary in summaries)
         for mismatch in mismatches:
@@ -325,7 +333,7 @@ class NightlyStatements:
         return {"points": main.closing.available, "on": on.isoformat()}
 
     # ------------------------------------------------------------------ partners
-    def _partner_statements(self, period: Period, shard: int) -> int:
+    def _partner_statements(self, period: Period, shard: int) -> list[str]:
         clicks: dict[str, list[ClickCount]] = {}
         entries: dict[str, list[PartnerEntry]] = {}
         changed: dict[str, set[str]] = {}
@@ -352,7 +360,7 @@ class NightlyStatements:
             for suffix, (body, content_type) in partner_files(statement).items():
                 self._files.put(partner_statement_key(partner_id, period, suffix), body, content_type)
             self._files.put(partner_index_key(partner_id, period), b"", "text/plain")
-        return len(partners)
+        return partners
 
     # ------------------------------------------------------------------ the manifest
     def _write_manifest_if_done(self, period: Period) -> bool:
@@ -406,14 +414,17 @@ def nightly_statements(settings: Settings) -> NightlyStatements:
     partners = PartnerStore(settings)
     rules = get_earning_rules()
     order_points = OrderPointsStore(settings)
+    orders = OrderStore(settings)
+    files = StatementFiles(settings)
     return NightlyStatements(
         ledger=LedgerStore(settings),
         activity=ActivityStore(settings),
-        orders=OrderStore(settings),
+        orders=orders,
         order_points=order_points,
-        files=StatementFiles(settings),
+        files=files,
         accrual_at=lambda moment: Accrual(order_points, partners, rules, clock=lambda: moment),
         expiry_months=settings.expiry_months,
+        analytics=PartnerAnalytics(files, orders),
     )
 
 
