@@ -21,6 +21,7 @@ from partnerpoints.exceptions import (
     IdempotencyKeyReused,
     InsufficientPoints,
     InvalidCursor,
+    InvalidField,
     LedgerBusy,
     LinkNotFound,
     NotYourAccount,
@@ -29,21 +30,29 @@ from partnerpoints.exceptions import (
     RequestInProgress,
     StorageUnavailable,
 )
-from partnerpoints.http_api import create_http_app, member_link_url, require_member_access
+from partnerpoints.http_api import (
+    FirstDay,
+    LastDay,
+    create_http_app,
+    member_link_url,
+    require_member_access,
+)
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.earning import check_with_earning_rules
 from partnerpoints.logic.member_accounts import SPEND_DEADLINE, get_idempotent_spend, get_member_accounts
+from partnerpoints.logic.member_clicks import get_member_clicks
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.models.ledger import MemberId
 from partnerpoints.models.members import (
     ActivityPage,
     IdempotencyKey,
     MemberBalance,
+    MemberClicksPage,
     MemberOrdersPage,
     SpendReceipt,
     SpendRequest,
 )
-from partnerpoints.models.partners import LinkId, MemberLinkView, NewMemberLink
+from partnerpoints.models.partners import LinkId, MemberLinkView, NewMemberLink, PartnerId
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
@@ -74,6 +83,7 @@ REQUIREMENTS = Requirements(
         "IdempotencyTable",
         "LedgerEntriesTable",
         "LinksTable",
+        "MemberClicksTable",
         "OrderPointsTable",
         "OrdersTable",
         "PartnersTable",
@@ -118,6 +128,28 @@ def get_orders(
 ) -> MemberOrdersPage:
     _require_access(member_id)
     return get_member_accounts().orders(member_id, limit, cursor)
+
+
+@app.get(
+    "/members/<member_id>/clicks",
+    tags=TAGS,
+    summary="The member's clicks of a range of days, the latest first, and whether an order followed",
+    responses=answers({200: "a page of clicks"}, NotYourAccount, InvalidField, InvalidCursor),
+)
+@tracer.capture_method
+def get_clicks(
+    member_id: MemberId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    partner_id: PartnerId | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+) -> MemberClicksPage:
+    _require_access(member_id)
+    return get_member_clicks().clicks(
+        member_id, first=first, last=last, partner_id=partner_id, limit=limit, cursor=cursor
+    )
 
 
 @app.post(

@@ -1,5 +1,5 @@
 """PartnerCountersFunction: the Clicks, Orders and LedgerEntries streams counted per partner and day,
-per link and per sub id value, in tumbling windows.
+per link and per sub id value, in tumbling windows; and members' own clicks kept for their account.
 
 Each invocation folds its records into the window's state and returns it; the invocation that closes
 the window writes the counts, once (logic.activity_counters, dal.counter_store). A failure fails the
@@ -14,12 +14,13 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from partnerpoints.logic.activity_counters import Source, StreamChange, get_activity_counters
+from partnerpoints.logic.member_clicks import get_member_clicks
 from partnerpoints.models.counters import ActivityWindowEvent, WindowId, WindowState
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
-REQUIREMENTS = Requirements(tables=("PartnerCountersTable",))
+REQUIREMENTS = Requirements(tables=("PartnerCountersTable", "MemberClicksTable"))
 REQUIREMENTS.check()
 
 
@@ -39,6 +40,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         for record in window.Records
     ]
     state, uncountable = counters.fold(WindowState.model_validate(window.state), changes)
+    # Members' own clicks: idempotent writes, so written as the records come, not when the window closes.
+    member_clicks = get_member_clicks().record(changes)
+    if member_clicks:
+        metrics.add_metric(name="MemberClicksWritten", unit=MetricUnit.Count, value=member_clicks)
     for change in uncountable:
         # Retrying cannot make an item that is no order an order: it is logged, and the window moves on.
         logger.error(

@@ -2,7 +2,6 @@
 partner's API key (PartnerKeyAuthorizer names the partner; a key never names another); the operator
 reads any partner's through the IAM-authorized /admin/partners/{partner_id}/... mirror of each."""
 
-from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,7 +20,7 @@ from partnerpoints.exceptions import (
     PartnerPointsError,
     StatementNotFound,
 )
-from partnerpoints.http_api import create_http_app
+from partnerpoints.http_api import FirstDay, LastDay, create_http_app
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.partner_analytics import get_partner_analytics
 from partnerpoints.logic.partner_reports import get_partner_reports
@@ -62,8 +61,6 @@ REFUSALS = {
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=16)]
 OrdersCursor = Annotated[str | None, Query(max_length=1024)]
-FirstDay = Annotated[date | None, Query(alias="from", description="the first UTC day (default: 30 days ago)")]
-LastDay = Annotated[date | None, Query(alias="to", description="the last UTC day (default: today)")]
 
 
 def _calling_partner() -> str:

@@ -77,6 +77,7 @@ EXPECTED_STATUS = {
     "MemberApiFunction/get-balance-of-another-member.json": 403,
     "MemberApiFunction/get-activity.json": 200,
     "MemberApiFunction/get-orders.json": 200,
+    "MemberApiFunction/get-clicks.json": 200,
     "MemberApiFunction/get-activity-invalid-limit.json": 422,
     # A fresh stack: alice has no points, and shop-a does not exist.
     "MemberApiFunction/post-spend.json": 422,

@@ -1,6 +1,7 @@
 """The HTTP API resolver every function uses: request validation on, §3 error bodies everywhere."""
 
-from typing import Any, TypeVar
+from datetime import date
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -9,6 +10,7 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIResponseValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
@@ -18,6 +20,9 @@ from partnerpoints.models.partners import MemberLink
 
 ADMIN_SCOPE = "admin"
 Answer = TypeVar("Answer", bound=BaseModel)
+# A range of UTC days in a query (models.partner_reports.DayRange checks and completes it).
+FirstDay = Annotated[date | None, Query(alias="from", description="the first UTC day (default: 30 days ago)")]
+LastDay = Annotated[date | None, Query(alias="to", description="the last UTC day (default: today)")]
 
 
 class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):

@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.models import Model
@@ -40,3 +41,25 @@ class ClickItem(Model):
     # A request refused for its referrer (blocked_referrer_domains): stored to be counted, never
     # attributed.
     blocked = BooleanAttribute(null=True)
+
+
+class MemberClickItem(Model):
+    """A member's click as the member's account shows it (template: MemberClicksTable), written from the
+    Clicks and Orders streams by the partner counters function, never on the shopper's path."""
+
+    class Meta:
+        table_name = "MemberClicksTable"  # replaced by dal.tables.bind_tables()
+        region: str | None = None
+        host: str | None = None
+
+    member_id = UnicodeAttribute(hash_key=True)
+    click_key = UnicodeAttribute(range_key=True)  # "<clicked_at, UTC, to the microsecond>#<click_id>"
+    click_id = UnicodeAttribute()
+    partner_id = UnicodeAttribute()
+    link_id = UnicodeAttribute(null=True)
+    clicked_at = UTCDateTimeAttribute()
+    clicks = NumberAttribute(null=True)  # null until the click's own record is written
+    bot = BooleanAttribute(null=True)
+    blocked = BooleanAttribute(null=True)
+    order_ids = UnicodeSetAttribute(null=True)  # the orders attributed to the click
+    expires_at = TTLAttribute()

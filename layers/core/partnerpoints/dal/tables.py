@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
-from partnerpoints.dal.click_tables import ClickItem
+from partnerpoints.dal.click_tables import ClickItem, MemberClickItem
 from partnerpoints.dal.counter_tables import PartnerCounterItem
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.order_points_tables import OrderPointsItem
@@ -46,6 +46,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PromoAttemptsTable": PromoAttemptsItem,
     "OrderChangesTable": OrderChangeItem,
     "PartnerCountersTable": PartnerCounterItem,
+    "MemberClicksTable": MemberClickItem,
 }
 
 

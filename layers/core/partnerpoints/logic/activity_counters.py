@@ -74,8 +74,9 @@ def _difference(old: Deltas, new: Deltas) -> Deltas:
 # Clicks: the click table's items, as the click function writes them (dal.click_store).
 
 
-def _click_day(image: Mapping[str, Any]) -> date:
-    return datetime.strptime(str(image["clicked_at"]), "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC).date()
+def clicked_at_of(image: Mapping[str, Any]) -> datetime:
+    """When a click item's first request came, as the click function stamps it."""
+    return datetime.strptime(str(image["clicked_at"]), "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
 
 
 def _click_counts(image: Mapping[str, Any] | None) -> Deltas:
@@ -90,7 +91,7 @@ def _click_counts(image: Mapping[str, Any] | None) -> Deltas:
             "clicks.blocked": clicks if image.get("blocked") else 0,
         }
     )
-    partner_id, link_id, day = str(image["partner_id"]), str(image["link_id"]), _click_day(image)
+    partner_id, link_id, day = str(image["partner_id"]), str(image["link_id"]), clicked_at_of(image).date()
     keys = [day_key(partner_id, day), link_key(partner_id, day, link_id)]
     sub_ids = image.get("sub_ids") or {}
     keys += [

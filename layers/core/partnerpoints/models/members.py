@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -108,3 +109,50 @@ class RefundReceipt(BaseModel):
     refunded_entry_id: str
     points: int
     duplicate: bool
+
+
+class MemberClickView(BaseModel):
+    """One of the member's clicks: where it went, when, and whether an order followed."""
+
+    partner_id: str
+    link_id: str | None
+    click_id: str
+    clicked_at: datetime
+    repeats: int = Field(description="requests folded into this click within its 60-second window, less one")
+    counted: bool = Field(description="neither a bot nor a refused referrer: it can earn points")
+    order_followed: bool
+    order_ids: list[str] = Field(description="the orders attributed to this click")
+
+
+class MemberClicksPage(BaseModel):
+    member_id: str
+    first_day: date
+    last_day: date
+    clicks: list[MemberClickView] = Field(description="the latest first")
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberClick:
+    """A member's click as its stream record has it."""
+
+    member_id: str
+    click_id: str
+    partner_id: str
+    link_id: str
+    clicked_at: datetime
+    clicks: int
+    bot: bool
+    blocked: bool
+
+
+@dataclass(frozen=True)
+class OrderFollowed:
+    """An order attributed to a member's click."""
+
+    member_id: str
+    click_id: str
+    clicked_at: datetime
+    partner_id: str
+    link_id: str | None
+    order_id: str
