@@ -597,6 +597,35 @@ class Scenario:
         self.show(
             "GET /partner/orders with shop-a's key", answer, f"{len(orders)} orders, {referred} referred"
         )
+        answer = call("GET", f"{self.base}/partner/analytics/rfm", headers=key)
+        segments = [
+            f"{segment['segment']} {segment['members']}"
+            for currency in answer.json().get("currencies", [])
+            for segment in currency["segments"]
+            if segment["members"]
+        ]
+        self.show("GET /partner/analytics/rfm with shop-a's key", answer, ", ".join(segments) or "no buyers")
+        answer = call("GET", f"{self.base}/partner/analytics/returns?from={today}&to={today}", headers=key)
+        refunds = ", ".join(
+            f"{money['refunded']} of {money['gross_sales']} {money['currency']} refunded"
+            for money in answer.json()["totals"]
+        )
+        categories = ", ".join(row["key"] for row in answer.json()["by_category"])
+        self.show("GET /partner/analytics/returns with shop-a's key", answer, f"{refunds} ({categories})")
+        answer = self.as_member("alice", "/members/alice/orders")
+        self.show(
+            "GET alice's orders",
+            answer,
+            ", ".join(
+                f"{order['order_id']} {order['status']} ({order['points_pending']} pending, "
+                f"{order['points_available']} available)"
+                for order in answer.json()["orders"]
+            ),
+        )
+        answer = self.as_member("alice", "/members/alice/clicks")
+        clicks = answer.json()["clicks"]
+        followed = sum(click["order_followed"] for click in clicks)
+        self.show("GET alice's clicks", answer, f"{len(clicks)} clicks, {followed} followed by an order")
         forged = {"authorization": "Bearer ppk_" + "x" * 12 + "_not-a-key-the-program-issued"}
         self.show(
             "GET /partner/statements with a forged key",

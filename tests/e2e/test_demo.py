@@ -34,6 +34,13 @@ def check_scenario(output: str) -> None:
         for line in lines
     )
     assert "order points pending shown after the postback, released after the hold, refund reversed" in lines
+    # A-1001 released 2 and its partial refund took 1 back: 1 of alice's available points is its.
+    assert (
+        "GET alice's orders -> 200 A-1002 pending (45 pending, 0 available), "
+        "A-1001 refunded (0 pending, 1 available)"
+    ) in lines
+    assert "GET alice's clicks -> 200 1 clicks, 1 followed by an order" in lines
+    assert any(line.startswith("GET /partner/analytics/rfm with shop-a's key -> 200") for line in lines)
     assert "bob main 500 0 2 matches" in lines
     assert "operator adjustments 3 posted / 1 duplicate / 2 refused / 1 invalid" in lines
     assert "POST adjustment PROMO-LAUNCH-alice +250 promo for alice -> 422 invalid_request" in lines

@@ -123,7 +123,7 @@ class OrderPointsStore:
                 order_id=item.order_id,
                 status=item.status,
                 pending=int(item.pending),
-                available=int(item.released) - int(item.clawed_back),
+                available=int(item.released),  # already less what refunds clawed back
                 release_at=item.release_at,
                 updated_at=item.updated_at,
             )
