@@ -56,6 +56,7 @@ def render(results: dict[str, Any]) -> str:
     ledger_columns = [column for column in REQUESTS if column[1] != "reads"]
     statements = results["statements"]
     small, large = statements.values()
+    few, many = results["analytics"].values()
     imports = {
         name: {"ms": row["seconds"] * 1000, "ratio": row["ratio"]} for name, row in results["imports"].items()
     }
@@ -144,6 +145,30 @@ stream window's clicks are folded in the function and written as a few transacti
 each, with the window's marker): the cost follows the partners, links and sub id values the window
 touched, not its clicks (the reads are each link's sub id values and their tally, so that a value
 past a day's first 50 is counted under `~other`).
+
+## Customer analytics
+
+One partner's nightly RFM analysis (one order per member, 1,000 of them at the partner over the last
+300 days), with the rest of the program's members buying at other partners: the partner's orders of
+the year are one Query of the `partner_orders` index, so the work follows its buyers, not the
+program's members.
+
+{
+        _table(
+            results["analytics"],
+            "partner",
+            [
+                ("members scored", "scored", _count),
+                ("seconds", "seconds", _one),
+                ("requests", "requests", _count),
+                ("RCU", "read_units", _one),
+            ],
+        )
+    }
+
+Large over small: {many["seconds"] / few["seconds"]:.2f}x the time,
+{many["requests"] / few["requests"]:.2f}x the requests,
+{many["read_units"] / few["read_units"]:.2f}x the read units.
 
 ## Cold imports
 
