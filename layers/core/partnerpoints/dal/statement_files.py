@@ -16,6 +16,14 @@ from botocore.exceptions import ClientError
 from partnerpoints.settings import Settings
 
 VOLATILE = "timings_ms"
+# What S3 answers for a key that is not there: 404 to a role that may list the bucket, 403 to one that
+# may not (so that the answer does not tell what exists). The functions' roles read only the prefixes
+# they need and may not list the whole bucket, so in AWS a missing key of theirs is a 403.
+_ABSENT = frozenset({"NoSuchKey", "404", "AccessDenied", "403"})
+
+
+def _absent(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") in _ABSENT
 
 
 def canonical_json(document: Any) -> bytes:
@@ -44,7 +52,7 @@ class StatementBucket:
         try:
             self._s3.head_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if _absent(error):
                 return False
             raise
         return True
@@ -56,7 +64,7 @@ class StatementBucket:
         try:
             answer = self._s3.get_object(Bucket=self._bucket, Key=key)
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            if _absent(error):
                 return None
             raise
         document: dict[str, Any] = json.loads(answer["Body"].read())
