@@ -25,8 +25,10 @@ from partnerpoints.logic.activity_counters import (
     add_deltas,
     click_change,
     entry_change,
+    order_change,
 )
 from partnerpoints.models.counters import OTHER, WindowId, WindowState
+from partnerpoints.models.orders import Order
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import PROJECT_ROOT
@@ -67,6 +69,81 @@ entries = st.lists(
 )
 
 
+orders = st.lists(
+    st.fixed_dictionaries(
+        {
+            "partner": st.sampled_from(("shop-a", "shop-b")),
+            "link": st.sampled_from(LINKS),
+            "referred": st.booleans(),
+            "amount": st.integers(min_value=100, max_value=50_000),
+            "lines": st.lists(
+                st.tuples(
+                    st.sampled_from(("toys", "home", None)), st.integers(min_value=0, max_value=20_000)
+                ),
+                max_size=3,
+            ),
+            "steps": st.lists(
+                st.tuples(
+                    st.sampled_from(("pending", "approved", "refunded")),
+                    st.sampled_from(DAYS),
+                    st.integers(min_value=0, max_value=100),
+                ),
+                min_size=1,
+                max_size=3,
+            ),
+        }
+    ),
+    max_size=4,
+)
+
+
+def order_images(order: dict[str, Any], run: str, number: int) -> list[dict[str, Any]]:
+    """The order item after each accepted change: its history grows, refunds only grow."""
+    amount, referred = order["amount"], order["referred"]
+    images, history, refunded = [], [], 0
+    for version, (status, day, percent) in enumerate(sorted(order["steps"], key=lambda step: step[1]), 1):
+        at = datetime(day.year, day.month, day.day, 12, version, tzinfo=UTC)
+        if status == "refunded":
+            refunded = max(refunded, amount * percent // 100)
+        history.append(
+            {
+                "version": version,
+                "at": at,
+                "event": status,
+                "status": status,
+                "amount_minor": amount,
+                "refunded_minor": refunded,
+                "referred": referred if version == 1 else None,
+                "reason": None if referred else "no_click",
+            }
+        )
+        images.append(
+            {
+                "partner_id": f"{run}{order['partner']}",
+                "order_id": f"o{number}",
+                "version": version,
+                "status": status,
+                "currency": "EUR",
+                "amount_minor": amount,
+                "refunded_minor": refunded,
+                "click_id": "c0" if referred else None,
+                "attribution": {"attributed": False, "referred": referred, "link_id": order["link"]},
+                "commission_minor": amount // 10,
+                "commission_reversed_minor": 0,
+                "occurred_at": history[0]["at"],
+                "status_at": at,
+                "created_at": history[0]["at"],
+                "updated_at": at,
+                "history": list(history),
+                "items": [
+                    {"sku": f"S{n}", "amount_minor": line, "quantity": 1, "category": category}
+                    for n, (category, line) in enumerate(order["lines"])
+                ],
+            }
+        )
+    return images
+
+
 def click_images(click: dict[str, Any], run: str, number: int) -> list[dict[str, Any]]:
     """The click item after its first request and after each repeat of its flood window."""
     base = {
@@ -95,11 +172,14 @@ def entry_image(entry: tuple[str, str, int, date], run: str, number: int) -> dic
 
 
 def shards_of(
-    click_list: list[dict[str, Any]], entry_list: list[tuple[str, str, int, date]], run: str
+    click_list: list[dict[str, Any]],
+    entry_list: list[tuple[str, str, int, date]],
+    order_list: list[dict[str, Any]],
+    run: str,
 ) -> tuple[dict[str, list[StreamChange]], dict[Any, Counter[str]]]:
     """Each item's changes on a shard (an item's changes stay on its shard, in order), and the model:
     what the final version of every item counts for."""
-    shards: dict[str, list[StreamChange]] = {"clicks-1": [], "clicks-2": [], "ledger-1": []}
+    shards: dict[str, list[StreamChange]] = {"clicks-1": [], "clicks-2": [], "ledger-1": [], "orders-1": []}
     model: dict[Any, Counter[str]] = {}
     sequence = 0
     for number, one_click in enumerate(click_list):
@@ -114,6 +194,12 @@ def shards_of(
         image = entry_image(entry, run, number)
         shards["ledger-1"].append(StreamChange(Source.LEDGER, f"{sequence:08d}", None, image))
         add_deltas(model, entry_change(None, image))
+    for number, one_order in enumerate(order_list):
+        images = order_images(one_order, run, number)
+        for old, new in zip([None, *images], images, strict=False):
+            sequence += 1
+            shards["orders-1"].append(StreamChange(Source.ORDERS, f"{sequence:08d}", old, new))
+        add_deltas(model, order_change(None, Order.model_validate(images[-1])))
     return shards, model
 
 
@@ -130,7 +216,7 @@ def windows_of(changes: list[StreamChange], cuts: random.Random) -> list[list[St
 def stored(store: CounterStore, partner_ids: set[str]) -> dict[Any, Counter[str]]:
     found: dict[Any, Counter[str]] = {}
     for partner_id in partner_ids:
-        for row in store._query(partner_id, "day#", "sub#\uffff"):
+        for row in store._query(partner_id, "cat#", "sub#\uffff"):
             found[(partner_id, row.key)] = Counter(row.counters)
     return {key: counters for key, counters in found.items() if +counters}
 
@@ -172,12 +258,15 @@ class FailingOnce(CounterStore):
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(click_list=clicks, entry_list=entries, seed=st.integers(min_value=0, max_value=2**32))
+@given(
+    click_list=clicks, entry_list=entries, order_list=orders, seed=st.integers(min_value=0, max_value=2**32)
+)
 def test_windows_redelivered_and_reordered_count_every_change_once(
     moto_stack: LocalStack,
     monkeypatch: pytest.MonkeyPatch,
     click_list: list[dict[str, Any]],
     entry_list: list[tuple[str, str, int, date]],
+    order_list: list[dict[str, Any]],
     seed: int,
 ) -> None:
     monkeypatch.setattr(counter_store, "KEYS_PER_TRANSACTION", 3)  # windows of several parts
@@ -186,7 +275,7 @@ def test_windows_redelivered_and_reordered_count_every_change_once(
     chance = random.Random(seed)
     store = FailingOnce(settings_for(moto_stack))
     counters = ActivityCounters(store)
-    shards, model = shards_of(click_list, entry_list, run)
+    shards, model = shards_of(click_list, entry_list, order_list, run)
 
     deliveries = []
     for shard_id, changes in shards.items():
