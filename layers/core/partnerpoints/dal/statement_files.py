@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -16,6 +17,8 @@ from botocore.exceptions import ClientError
 from partnerpoints.settings import Settings
 
 VOLATILE = "timings_ms"
+# How long a presigned link to a statement or an analytics file reads it.
+LINK_LIFETIME = timedelta(minutes=5)
 # What S3 answers for a key that is not there: 404 to a role that may list the bucket, 403 to one that
 # may not (so that the answer does not tell what exists). The functions' roles read only the prefixes
 # they need and may not list the whole bucket, so in AWS a missing key of theirs is a 403.

@@ -24,18 +24,18 @@ import csv
 import io
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 
 from partnerpoints.dal.counter_store import CounterRow, CounterStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
-from partnerpoints.dal.statement_files import StatementBucket, canonical_json
+from partnerpoints.dal.statement_files import LINK_LIFETIME, StatementBucket, canonical_json
 from partnerpoints.exceptions import AnalysisNotFound
+from partnerpoints.logic.partner_figures import currencies_of, total, totals_by_key
 from partnerpoints.logic.rfm_analysis import CSV_HEADER, STANDOUT_RULE, PartnerRfm, analyse, window_start
 from partnerpoints.logic.statements import rate
-from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.orders import from_minor_units
 from partnerpoints.models.partner_analytics import (
     MemberReturns,
@@ -52,7 +52,6 @@ from partnerpoints.models.periods import Period
 from partnerpoints.settings import Settings
 
 ANALYTICS = "analytics/"
-LINK_LIFETIME = timedelta(minutes=5)
 
 
 def analysis_key(partner_id: str, day: date, name: str) -> str:
@@ -164,9 +163,7 @@ class PartnerAnalytics:
             standing_out = [MemberReturns.model_validate(row) for row in document.get("members", [])]
         by_category = _returns_rows(self._counters.categories(partner_id, days.first, days.last))
         by_link = _returns_rows(self._counters.links(partner_id, days.first, days.last))
-        totals: Counter[str] = Counter()
-        for row in self._counters.days(partner_id, days.first, days.last):
-            totals.update(row.counters)
+        totals = total(row.counters for row in self._counters.days(partner_id, days.first, days.last))
         return ReturnsAnalysis(
             partner_id=partner_id,
             first_day=days.first,
@@ -179,9 +176,6 @@ class PartnerAnalytics:
 
 
 def _money_returns(counters: Counter[str]) -> list[MoneyReturns]:
-    currencies = sorted(
-        {name.partition(".")[2] for name in counters if name.startswith("sales.")} & set(MINOR_UNITS)
-    )
     return [
         MoneyReturns(
             currency=currency,
@@ -189,15 +183,12 @@ def _money_returns(counters: Counter[str]) -> list[MoneyReturns]:
             refunded=from_minor_units(counters[f"refunded.{currency}"], currency),
             refund_rate=rate(Decimal(counters[f"refunded.{currency}"]), counters[f"sales.{currency}"]),
         )
-        for currency in currencies
+        for currency in currencies_of(counters, "sales")
     ]
 
 
 def _returns_rows(rows: list[CounterRow]) -> list[ReturnsRow]:
     """Counter rows keyed "<day>#<what>" summed per <what>, the most refunded orders first."""
-    by_key: dict[str, Counter[str]] = {}
-    for row in rows:
-        by_key.setdefault(row.key.partition("#")[2], Counter()).update(row.counters)
     summed = [
         ReturnsRow(
             key=key,
@@ -205,7 +196,7 @@ def _returns_rows(rows: list[CounterRow]) -> list[ReturnsRow]:
             refunds=counters["orders.refunds"],
             money=_money_returns(counters),
         )
-        for key, counters in by_key.items()
+        for key, counters in totals_by_key(rows).items()
         if counters["orders.new"]
         or counters["orders.refunds"]
         or any(n.startswith("sales.") for n in counters)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
+from partnerpoints.dal.counter_store import CounterRow
 from partnerpoints.logic.statements import rate
 from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.orders import OrderStatus, from_minor_units
@@ -57,12 +58,24 @@ def _money(counters: Counter[str], currency: str, billable: int) -> MoneyFigures
     )
 
 
+def currencies_of(counters: Counter[str], *kinds: str) -> list[str]:
+    """The currencies that counters named "<kind>.<currency>" hold, for any of `kinds`."""
+    return sorted(
+        {name.partition(".")[2] for name in counters if name.partition(".")[0] in kinds} & set(MINOR_UNITS)
+    )
+
+
+def totals_by_key(rows: Iterable[CounterRow]) -> dict[str, Counter[str]]:
+    """Counter rows keyed "<day>#<what>" summed per <what> (a link, a sub id value, a category)."""
+    totals: dict[str, Counter[str]] = {}
+    for row in rows:
+        totals.setdefault(row.key.partition("#")[2], Counter()).update(row.counters)
+    return totals
+
+
 def figures_of(counters: Counter[str]) -> Figures:
     clicks = click_figures(counters)
-    currencies = sorted(
-        {name.partition(".")[2] for name in counters if name.partition(".")[0] in ("sales", "commission_due")}
-        & set(MINOR_UNITS)
-    )
+    currencies = currencies_of(counters, "sales", "commission_due")
     return Figures(
         clicks=clicks,
         orders=OrderFigures(

@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cache
 
 from partnerpoints.dal.counter_store import CounterStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
-from partnerpoints.dal.statement_files import StatementBucket
+from partnerpoints.dal.statement_files import LINK_LIFETIME, StatementBucket
 from partnerpoints.exceptions import InvalidCursor, InvalidField, LinkNotFound, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
 from partnerpoints.logic.order_exports import EXPORT_MAX_ORDERS, EXPORT_PAGE, orders_csv
-from partnerpoints.logic.partner_figures import click_figures, figures_of, spans, total
+from partnerpoints.logic.partner_figures import click_figures, figures_of, spans, total, totals_by_key
 from partnerpoints.models.counters import OTHER
 from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
@@ -46,8 +46,6 @@ from partnerpoints.models.partner_reports import (
 )
 from partnerpoints.models.periods import Period
 from partnerpoints.settings import Settings
-
-LINK_LIFETIME = timedelta(minutes=5)
 
 
 def _entry(period: Period) -> PartnerStatementEntry:
@@ -182,10 +180,7 @@ class PartnerReports:
     def links(self, partner_id: str, *, first: date | None, last: date | None) -> PartnerLinks:
         days = DayRange.of(first, last, self._clock().date())
         self._partners.get_partner(partner_id)
-        by_link: dict[str, Counter[str]] = {}
-        for row in self._counters.links(partner_id, days.first, days.last):
-            link_id = row.key.partition("#")[2]
-            by_link.setdefault(link_id, Counter()).update(row.counters)
+        by_link = totals_by_key(self._counters.links(partner_id, days.first, days.last))
         ranked = sorted(by_link.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
         return PartnerLinks(
             partner_id=partner_id,
@@ -202,10 +197,9 @@ class PartnerReports:
         days = DayRange.of(first, last, self._clock().date())
         if self._partners.get_link(link_id).partner_id != partner_id:
             raise LinkNotFound(f"partner {partner_id} has no link {link_id}")  # never another's
-        by_value: dict[str, Counter[str]] = {}
-        for row in self._counters.sub_ids(partner_id, link_id, field.value, days.first, days.last):
-            value = row.key.partition("#")[2]
-            by_value.setdefault(value, Counter()).update(row.counters)
+        by_value = totals_by_key(
+            self._counters.sub_ids(partner_id, link_id, field.value, days.first, days.last)
+        )
         ranked = sorted(by_value.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
         return LinkSubIds(
             partner_id=partner_id,
