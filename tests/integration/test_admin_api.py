@@ -117,3 +117,31 @@ def test_narrowing_a_partner_does_not_let_an_old_link_be_re_pointed_off_list(mot
     status, refused = call(moto_stack, event("put-link-pause.json"))
     assert status == 422
     assert refused["error"]["details"][0]["path"] == "body.destination"
+
+
+def test_a_partner_keeps_the_moment_its_time_zone_was_set(moto_stack: LocalStack) -> None:
+    """Reports count a partner's local days from when its zone was set: that moment moves when the
+    zone changes, and only then."""
+    settings = {**body_of("post-partner.json"), "time_zone": "Europe/Berlin"}
+    status, created = call(moto_stack, event("post-partner.json", body=settings))
+    assert (status, created["time_zone"]) == (201, "Europe/Berlin")
+    assert created["time_zone_since"] == created["created_at"]
+
+    def put(changes: dict[str, Any]) -> tuple[int, Any]:
+        body = {name: value for name, value in {**settings, **changes}.items() if name != "partner_id"}
+        request = event("post-partner.json", body=body, rawPath="/admin/partners/shop-a")
+        request["routeKey"] = "PUT /admin/partners/{partner_id}"
+        request["requestContext"]["http"].update(method="PUT", path="/admin/partners/shop-a")
+        request["pathParameters"] = {"partner_id": "shop-a"}
+        return call(moto_stack, request)
+
+    status, renamed = put({"name": "Shop A, renamed"})
+    assert (status, renamed["time_zone_since"]) == (200, created["time_zone_since"])
+    status, moved = put({"time_zone": "Asia/Kathmandu"})
+    assert status == 200
+    assert moved["time_zone_since"] > created["time_zone_since"]
+    status, dropped = put({"time_zone": None})
+    assert (status, dropped["time_zone"], dropped["time_zone_since"]) == (200, None, None)
+    status, refused = put({"time_zone": "Mars/Olympus"})
+    assert status == 422
+    assert refused["error"]["details"][0]["path"] == "body.time_zone"

@@ -41,7 +41,12 @@ def _save(item: Model, condition: Condition, refusal: PartnerPointsError) -> Non
 def _partner_item(partner: Partner) -> PartnerItem:
     data: dict[str, Any] = partner.model_dump(mode="json")
     return PartnerItem(
-        **{**data, "created_at": partner.created_at, "updated_at": partner.updated_at},
+        **{
+            **data,
+            "created_at": partner.created_at,
+            "updated_at": partner.updated_at,
+            "time_zone_since": partner.time_zone_since,
+        },
     )
 
 
@@ -70,6 +75,8 @@ def _to_partner(item: PartnerItem) -> Partner:
         max_points_per_order=int(item.max_points_per_order)
         if item.max_points_per_order is not None
         else None,
+        time_zone=item.time_zone,
+        time_zone_since=item.time_zone_since,
         created_at=item.created_at,
         updated_at=item.updated_at,
     )
@@ -114,7 +121,8 @@ class PartnerStore:
     ) -> Partner:
         """The partner and its first postback credentials, both or neither."""
         now = now or datetime.now(UTC)
-        stored = Partner(**partner.model_dump(), created_at=now, updated_at=now)
+        since = now if partner.time_zone is not None else None
+        stored = Partner(**partner.model_dump(), created_at=now, updated_at=now, time_zone_since=since)
         try:
             with TransactWrite(connection=self._connection) as transaction:
                 transaction.save(_partner_item(stored), condition=PartnerItem.partner_id.does_not_exist())
@@ -162,8 +170,13 @@ class PartnerStore:
 
     def replace_partner(self, partner: NewPartner, now: datetime | None = None) -> Partner:
         current = self.get_partner(partner.partner_id)
+        now = now or datetime.now(UTC)
+        since = current.time_zone_since if partner.time_zone == current.time_zone else now
         stored = Partner(
-            **partner.model_dump(), created_at=current.created_at, updated_at=now or datetime.now(UTC)
+            **partner.model_dump(),
+            created_at=current.created_at,
+            updated_at=now,
+            time_zone_since=since if partner.time_zone is not None else None,
         )
         _save(
             _partner_item(stored),

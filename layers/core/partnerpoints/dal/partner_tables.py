@@ -39,6 +39,8 @@ class PartnerItem(Model):
     min_seconds_to_order = NumberAttribute(default=10)
     review_amount = UnicodeAttribute(null=True)
     max_points_per_order = NumberAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)
+    time_zone_since = UTCDateTimeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -12,7 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 from partnerpoints.exceptions import InvalidField
 from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partners import PartnerId
-from partnerpoints.models.periods import Period
+from partnerpoints.models.periods import Period, end_of_day, start_of_day
 
 
 def _period_label(label: str) -> str:
@@ -59,15 +59,16 @@ DEFAULT_RANGE_DAYS = 30
 
 @dataclass(frozen=True)
 class DayRange:
-    """Whole UTC days, both inclusive; at most MAX_RANGE_DAYS."""
+    """Whole days, both inclusive, in UTC or the zone given; at most MAX_RANGE_DAYS."""
 
     first: date
     last: date
+    zone: tzinfo = field(default=UTC, compare=False)
 
     @classmethod
-    def of(cls, first: date | None, last: date | None, today: date) -> DayRange:
-        """The range asked for, defaulting to the DEFAULT_RANGE_DAYS up to today; InvalidField names the
-        parameter that is wrong."""
+    def of(cls, first: date | None, last: date | None, today: date, zone: tzinfo = UTC) -> DayRange:
+        """The range asked for, defaulting to the DEFAULT_RANGE_DAYS up to today (the day in `zone`);
+        InvalidField names the parameter that is wrong."""
         last = last or today
         if first is None:  # the default span, cut at the first day there is (`to=0001-01-01`)
             span = timedelta(days=DEFAULT_RANGE_DAYS - 1)
@@ -82,15 +83,15 @@ class DayRange:
                 f"a range is at most {MAX_RANGE_DAYS} days",
                 [{"path": "query.from", "message": f"{first}..{last} is {(last - first).days + 1} days"}],
             )
-        return cls(first, last)
+        return cls(first, last, zone)
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=UTC)
+        return start_of_day(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last, time.max, tzinfo=UTC)
+        return end_of_day(self.last, self.zone)
 
 
 class PartnerOrder(BaseModel):

@@ -25,6 +25,7 @@ from pydantic import (
 from partnerpoints.destinations import destination_host, host_allowed, https_host, normalize_hostname
 from partnerpoints.models.currencies import MINOR_UNITS, is_currency
 from partnerpoints.models.ledger import MemberId
+from partnerpoints.models.periods import TimeZoneName
 
 PartnerId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")]
 LinkId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{4,64}$")]
@@ -68,6 +69,10 @@ class PartnerSettings(BaseModel):
     review_amount: MoneyAmount | None = None
     # Accrual: no order earns more points than this (before refunds); None: no cap.
     max_points_per_order: int | None = Field(default=None, ge=1, le=10**9)
+    # Reporting: the partner's days in its own zone as well as in UTC; None: UTC only.
+    time_zone: TimeZoneName | None = Field(
+        default=None, description="IANA name (Europe/Berlin): reports can count the partner's local days"
+    )
 
     @model_validator(mode="after")
     def _fallback_on_an_allowed_domain(self) -> Self:
@@ -95,6 +100,10 @@ class NewPartner(PartnerSettings):
 class Partner(NewPartner):
     created_at: datetime
     updated_at: datetime
+    time_zone_since: datetime | None = Field(
+        default=None,
+        description="when time_zone was last set: activity before it is counted in UTC days only",
+    )
 
 
 class LinkStatus(StrEnum):

@@ -1,14 +1,18 @@
-"""Statement periods and the calendar arithmetic of expiry, all in UTC: a closed day or a month, a
-month later clamped to the month's last day, and which days fall dormant when a day closes."""
+"""Statement periods and the calendar arithmetic of expiry, in UTC: a closed day or a month, a month
+later clamped to the month's last day, and which days fall dormant when a day closes. A period can
+also be read in a partner's own time zone (its reports): the same days, from local midnight to local
+midnight."""
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from typing import Annotated
+from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, StringConstraints
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -30,8 +34,49 @@ def _within_reason(moment: datetime) -> datetime:
 Moment = Annotated[AwareDatetime, AfterValidator(_within_reason)]
 
 
-def end_of_day(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=UTC)
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _known_zone(name: str) -> str:
+    if name not in _zone_names():
+        raise ValueError(f"{name!r} is not an IANA time zone name (such as Europe/Berlin or UTC)")
+    return name
+
+
+# An IANA time zone, by its name in the tz database the program ships (tzdata).
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_known_zone)]
+
+
+def zone_of(name: str | None) -> tzinfo:
+    """The zone named `name`, or UTC for None."""
+    return UTC if name is None or name == "UTC" else ZoneInfo(name)
+
+
+def local_day(moment: datetime, zone: tzinfo = UTC) -> date:
+    """The calendar day `moment` falls on in `zone`."""
+    return moment.astimezone(zone).date()
+
+
+def start_of_day(day: date, zone: tzinfo = UTC) -> datetime:
+    """Local midnight of `day` in `zone` (before year 1 in UTC: UTC's midnight, nothing is earlier)."""
+    midnight = datetime.combine(day, time.min, tzinfo=zone)
+    try:
+        midnight.astimezone(UTC)
+    except OverflowError:
+        return datetime.combine(day, time.min, tzinfo=UTC)
+    return midnight
+
+
+def end_of_day(day: date, zone: tzinfo = UTC) -> datetime:
+    """The last microsecond of `day` in `zone` (past year 9999 in UTC: UTC's, nothing later exists)."""
+    last = datetime.combine(day, time.max, tzinfo=zone)
+    try:
+        last.astimezone(UTC)
+    except OverflowError:
+        return datetime.combine(day, time.max, tzinfo=UTC)
+    return last
 
 
 def add_months(day: date, months: int) -> date:
@@ -52,15 +97,17 @@ def dormancy_days(day: date, months: int) -> list[date]:
 
 @dataclass(frozen=True)
 class Period:
-    """A closed day ("2026-11-22") or a month ("2026-11"), both inclusive, in UTC."""
+    """A closed day ("2026-11-22") or a month ("2026-11"), both inclusive, in UTC unless `zone` says
+    otherwise (a partner's report: the same label, its own midnights)."""
 
     label: str
     first: date
     last: date
+    zone: tzinfo = field(default=UTC, compare=False)
 
     @classmethod
-    def day(cls, day: date) -> Period:
-        return cls(day.isoformat(), day, day)
+    def day(cls, day: date, zone: tzinfo = UTC) -> Period:
+        return cls(day.isoformat(), day, day, zone)
 
     @classmethod
     def month(cls, year: int, month: int) -> Period:
@@ -83,11 +130,11 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time.min, tzinfo=UTC)
+        return start_of_day(self.first, self.zone)
 
     @property
     def end(self) -> datetime:
-        return end_of_day(self.last)
+        return end_of_day(self.last, self.zone)
 
     def days(self) -> list[date]:
         return [self.first + timedelta(days=n) for n in range((self.last - self.first).days + 1)]
