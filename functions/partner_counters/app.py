@@ -20,7 +20,7 @@ from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
 
 # Checked at import, the function's init: a deployment that lacks one of these fails here, named.
-REQUIREMENTS = Requirements(tables=("PartnerCountersTable", "MemberClicksTable"))
+REQUIREMENTS = Requirements(tables=("PartnerCountersTable", "MemberClicksTable", "PartnersTable"))
 REQUIREMENTS.check()
 
 

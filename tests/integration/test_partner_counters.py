@@ -1,6 +1,7 @@
 """The partner counters against a plain model: whatever way the stream's windows come (split anywhere,
 delivered again whole or after a part was written, shards interleaved in any order), each counter ends
-as the sum of what the final versions of the items count for."""
+as the sum of what the final versions of the items count for. shop-b has a time zone (Kathmandu, 5 h 45
+ahead of UTC): its activity near midnight lands on other local days, counted beside the UTC ones."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from partnerpoints.logic.activity_counters import (
     entry_change,
     order_change,
 )
-from partnerpoints.models.counters import OTHER, WindowId, WindowState
+from partnerpoints.models.counters import OTHER, WindowId, WindowState, split_zone
 from partnerpoints.models.orders import Order
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack
@@ -40,6 +41,7 @@ from tests.integration.statements import bucket_objects, object_json, run_day
 from tests.integration.test_click_redirect import click, click_event
 
 DAYS = (date(2028, 2, 29), date(2028, 12, 31))
+ZONES = {"shop-a": None, "shop-b": "Asia/Kathmandu"}
 LINKS = ("ln-a", "ln-b")
 CAMPAIGNS = ("spring", "summer", "autumn")
 
@@ -102,7 +104,8 @@ def order_images(order: dict[str, Any], run: str, number: int) -> list[dict[str,
     amount, referred = order["amount"], order["referred"]
     images, history, refunded = [], [], 0
     for version, (status, day, percent) in enumerate(sorted(order["steps"], key=lambda step: step[1]), 1):
-        at = datetime(day.year, day.month, day.day, 12, version, tzinfo=UTC)
+        # 16:00, 20:00 and midnight UTC: Kathmandu's next day from 18:15 on, UTC's next day at the third.
+        at = datetime(day.year, day.month, day.day, 12, tzinfo=UTC) + timedelta(hours=4 * version)
         if status == "refunded":
             refunded = max(refunded, amount * percent // 100)
         history.append(
@@ -135,6 +138,7 @@ def order_images(order: dict[str, Any], run: str, number: int) -> list[dict[str,
                 "created_at": history[0]["at"],
                 "updated_at": at,
                 "history": list(history),
+                "time_zone": ZONES[order["partner"]],
                 "items": [
                     {"sku": f"S{n}", "amount_minor": line, "quantity": 1, "category": category}
                     for n, (category, line) in enumerate(order["lines"])
@@ -155,6 +159,7 @@ def click_images(click: dict[str, Any], run: str, number: int) -> list[dict[str,
         "unique": not click["bot"] and not click["blocked"],
         "blocked": click["blocked"],
         "sub_ids": {"sub1": click["sub1"]} if click["sub1"] else {},
+        "time_zone": ZONES[click["partner"]],
     }
     return [{**base, "clicks": count} for count in range(1, click["repeats"] + 1)]
 
@@ -168,7 +173,17 @@ def entry_image(entry: tuple[str, str, int, date], run: str, number: int) -> dic
         "kind": kind,
         "points": signed,
         "partner_activity_key": f"{day.isoformat()}#01",
+        "posted_at": f"{day.isoformat()}T20:00:00.000000+0000",
     }
+
+
+def zones_of(run: str) -> Any:
+    """The partners' time zones as the counters function reads them (only the partners asked for)."""
+
+    def lookup(partner_ids: Any) -> dict[str, str | None]:
+        return {partner_id: ZONES[partner_id.removeprefix(run)] for partner_id in partner_ids}
+
+    return lookup
 
 
 def shards_of(
@@ -193,7 +208,7 @@ def shards_of(
         sequence += 1
         image = entry_image(entry, run, number)
         shards["ledger-1"].append(StreamChange(Source.LEDGER, f"{sequence:08d}", None, image))
-        add_deltas(model, entry_change(None, image))
+        add_deltas(model, entry_change(None, image, ZONES[entry[0]]))
     for number, one_order in enumerate(order_list):
         images = order_images(one_order, run, number)
         for old, new in zip([None, *images], images, strict=False):
@@ -216,7 +231,7 @@ def windows_of(changes: list[StreamChange], cuts: random.Random) -> list[list[St
 def stored(store: CounterStore, partner_ids: set[str]) -> dict[Any, Counter[str]]:
     found: dict[Any, Counter[str]] = {}
     for partner_id in partner_ids:
-        for row in store._query(partner_id, "cat#", "sub#\uffff"):
+        for row in store._query(partner_id, "cat#", "z#\uffff"):
             found[(partner_id, row.key)] = Counter(row.counters)
     return {key: counters for key, counters in found.items() if +counters}
 
@@ -225,7 +240,7 @@ def fold_sub_ids(counts: dict[Any, Counter[str]]) -> dict[Any, Counter[str]]:
     """Sub id counters per link, field and day, whatever values had their own counter."""
     folded: dict[Any, Counter[str]] = {}
     for (partner_id, key), counters in counts.items():
-        if key.startswith("sub#"):
+        if split_zone(key)[1].startswith("sub#"):
             group = key.rsplit("#", 1)[0]
             folded.setdefault((partner_id, group), Counter()).update(counters)
         elif not key.startswith("subtally#"):
@@ -274,7 +289,7 @@ def test_windows_redelivered_and_reordered_count_every_change_once(
     run = uuid.uuid4().hex[:6]
     chance = random.Random(seed)
     store = FailingOnce(settings_for(moto_stack))
-    counters = ActivityCounters(store)
+    counters = ActivityCounters(store, zones_of(run))
     shards, model = shards_of(click_list, entry_list, order_list, run)
 
     deliveries = []
@@ -305,6 +320,39 @@ def test_windows_redelivered_and_reordered_count_every_change_once(
             own = [k for p, k in counted if p == partner_id and k.startswith(key[len("subtally#") :])]
             assert tally["values"] <= 2
             assert len([k for k in own if not k.endswith(OTHER)]) == tally["values"]
+
+
+def test_an_order_whose_partner_moves_zone_counts_its_new_days_whole_in_the_new_zone() -> None:
+    """An order changing after its partner set (or changed) its zone starts afresh there: the local days
+    of its new changes are counted whole in the new zone, the old zone keeps what it had, and every
+    later change telescopes in the new zone as in UTC."""
+    order = {
+        "partner": "shop-b",
+        "link": "ln-a",
+        "referred": True,
+        "amount": 10_000,
+        "lines": [],
+        "steps": [("pending", DAYS[0], 0), ("approved", DAYS[0], 0), ("refunded", DAYS[1], 40)],
+    }
+    first, second, third = (Order.model_validate(image) for image in order_images(order, "r", 1))
+    unzoned = first.model_copy(update={"time_zone": None})
+    berlin = second.model_copy(update={"time_zone": "Europe/Berlin"})
+
+    counted: dict[Any, Counter[str]] = {}
+    for old, new in ((None, unzoned), (unzoned, berlin), (berlin, third)):
+        add_deltas(counted, order_change(old, new))
+    in_zone = {key: counters for key, counters in counted.items() if key[1].startswith("z#")}
+    whole = {key: counters for key, counters in order_change(None, third).items() if key[1].startswith("z#")}
+
+    # UTC: every change once, as if the zone never moved.
+    utc = {key: counters for key, counters in counted.items() if not key[1].startswith("z#")}
+    assert utc == {key: c for key, c in order_change(None, third).items() if not key[1].startswith("z#")}
+    # Berlin got the day of its one change whole (the order's creation that day included) and keeps it.
+    assert in_zone[("rshop-b", "z#Europe/Berlin#day#2028-02-29")]["orders.new"] == 1
+    # Kathmandu counts from the refund on: its local day, whole, and nothing of February.
+    kathmandu = {key: c for key, c in in_zone.items() if key[1].startswith("z#Asia/Kathmandu#")}
+    assert kathmandu == {key: c for key, c in whole.items() if "#2029-01-01" in key[1]}
+    assert kathmandu[("rshop-b", "z#Asia/Kathmandu#day#2029-01-01")]["refunded.EUR"] == 4_000
 
 
 def minor(amount: str) -> int:

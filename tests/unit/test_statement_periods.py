@@ -80,6 +80,8 @@ def test_a_moment_keeps_the_zone_it_was_given() -> None:
     [
         # Berlin leaves summer time on 25 October 2026: that local day is 25 hours long.
         ("Europe/Berlin", date(2026, 10, 25), "2026-10-24T22:00:00", "2026-10-25T22:59:59.999999"),
+        # Santiago's clocks went back at midnight on 5 April 2020: 4 April's 23:00-24:00 came twice.
+        ("America/Santiago", date(2020, 4, 4), "2020-04-04T03:00:00", "2020-04-05T03:59:59.999999"),
         # Kathmandu is 5 h 45 min ahead; its 31 December ends 2026 before UTC's does.
         ("Asia/Kathmandu", date(2026, 12, 31), "2026-12-30T18:15:00", "2026-12-31T18:14:59.999999"),
         # Honolulu is 10 hours behind: its 29 February 2028 ends on UTC's 1 March.

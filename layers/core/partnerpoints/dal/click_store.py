@@ -46,6 +46,8 @@ def _click_values(click: Click) -> dict[str, dict[str, Any]]:
         values["member_id"] = {"S": click.member_id}
     if click.referrer_host is not None:
         values["referrer_host"] = {"S": click.referrer_host}
+    if click.time_zone is not None:
+        values["time_zone"] = {"S": click.time_zone}
     return values
 
 
@@ -80,6 +82,7 @@ class ClickStore(LowLevelStore):
                 entry["S"] for entry in partner.get("blocked_referrer_domains", {}).get("L", [])
             ),
             attribution_window_days=int(partner["attribution_window_days"]["N"]),
+            time_zone=partner.get("time_zone", {}).get("S"),
         )
 
     def record(self, click: Click) -> bool:

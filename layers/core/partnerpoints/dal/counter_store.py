@@ -32,6 +32,8 @@ from partnerpoints.models.counters import (
     SUB_ID_VALUES,
     CounterKey,
     WindowId,
+    split_zone,
+    zone_prefix,
 )
 
 MARKER_DAYS = 3  # longer than a stream keeps a record (24 hours): a redelivery always finds its marker
@@ -54,11 +56,15 @@ def _chunks(deltas: dict[CounterKey, Counter[str]]) -> Iterator[list[tuple[Count
 
 
 def _sub_id_group(sort_key: str) -> tuple[str, str]:
-    """("sub#<link>#<field>#<day>#", value) of a sub id counter's sort key."""
-    head, _, value = sort_key[len(SUB) :].partition("#")  # link
+    """("[z#<zone>#]sub#<link>#<field>#<day>#", value) of a sub id counter's sort key, or ("", key)
+    for a key of no sub id (a zone's local days keep their own allowance)."""
+    zone, plain = split_zone(sort_key)
+    if not plain.startswith(SUB):
+        return "", sort_key
+    head, _, value = plain[len(SUB) :].partition("#")  # link
     field, _, rest = value.partition("#")
     day, _, value = rest.partition("#")
-    return f"{SUB}{head}#{field}#{day}#", value
+    return f"{zone}{SUB}{head}#{field}#{day}#", value
 
 
 class CounterStore(LowLevelStore):
@@ -115,8 +121,8 @@ class CounterStore(LowLevelStore):
         known_by_group: dict[tuple[str, str], tuple[set[str], int]] = {}
         for (partner_id, written_key), counters in chunk:
             sort_key = written_key
-            if sort_key.startswith(SUB):
-                group, value = _sub_id_group(sort_key)
+            group, value = _sub_id_group(sort_key)
+            if group:
                 if (partner_id, group) not in known_by_group:
                     known_by_group[(partner_id, group)] = self._sub_id_values(partner_id, group)
                 known, tally = known_by_group[(partner_id, group)]
@@ -215,26 +221,33 @@ class CounterStore(LowLevelStore):
         except ClientError as error:
             raise StorageUnavailable("the activity counters could not be read") from error
 
-    def days(self, partner_id: str, first: date, last: date) -> list[CounterRow]:
+    # Days are UTC's, or the local days of `zone` (counted for a partner since it has had that zone).
+
+    def days(self, partner_id: str, first: date, last: date, zone: str | None = None) -> list[CounterRow]:
         """The partner's day items from `first` to `last`, oldest first (key: the day)."""
-        rows = self._query(partner_id, f"{DAY}{first.isoformat()}", f"{DAY}{last.isoformat()}")
-        return [CounterRow(row.key[len(DAY) :], row.counters) for row in rows]
+        prefix = f"{zone_prefix(zone)}{DAY}"
+        rows = self._query(partner_id, f"{prefix}{first.isoformat()}", f"{prefix}{last.isoformat()}")
+        return [CounterRow(row.key[len(prefix) :], row.counters) for row in rows]
 
-    def links(self, partner_id: str, first: date, last: date) -> list[CounterRow]:
-        """Each link's days in the range (key: "<day>#<link_id>")."""
-        rows = self._query(partner_id, f"{LINK}{first.isoformat()}#", f"{LINK}{last.isoformat()}$")
-        return [CounterRow(row.key[len(LINK) :], row.counters) for row in rows]
-
-    def categories(self, partner_id: str, first: date, last: date) -> list[CounterRow]:
-        """Each product category's days in the range (key: "<day>#<category>")."""
-        rows = self._query(partner_id, f"{CATEGORY}{first.isoformat()}#", f"{CATEGORY}{last.isoformat()}$")
-        return [CounterRow(row.key[len(CATEGORY) :], row.counters) for row in rows]
-
-    def sub_ids(self, partner_id: str, link_id: str, field: str, first: date, last: date) -> list[CounterRow]:
-        """One link's sub id field per day and value (key: "<day>#<value>")."""
-        prefix = f"{SUB}{link_id}#{field}#"
+    def _ranged(self, partner_id: str, prefix: str, first: date, last: date) -> list[CounterRow]:
         rows = self._query(partner_id, f"{prefix}{first.isoformat()}#", f"{prefix}{last.isoformat()}$")
         return [CounterRow(row.key[len(prefix) :], row.counters) for row in rows]
+
+    def links(self, partner_id: str, first: date, last: date, zone: str | None = None) -> list[CounterRow]:
+        """Each link's days in the range (key: "<day>#<link_id>")."""
+        return self._ranged(partner_id, f"{zone_prefix(zone)}{LINK}", first, last)
+
+    def categories(
+        self, partner_id: str, first: date, last: date, zone: str | None = None
+    ) -> list[CounterRow]:
+        """Each product category's days in the range (key: "<day>#<category>")."""
+        return self._ranged(partner_id, f"{zone_prefix(zone)}{CATEGORY}", first, last)
+
+    def sub_ids(
+        self, partner_id: str, link_id: str, field: str, first: date, last: date, *, zone: str | None = None
+    ) -> list[CounterRow]:
+        """One link's sub id field per day and value (key: "<day>#<value>")."""
+        return self._ranged(partner_id, f"{zone_prefix(zone)}{SUB}{link_id}#{field}#", first, last)
 
 
 def _numbers(item: dict[str, Any]) -> dict[str, int]:

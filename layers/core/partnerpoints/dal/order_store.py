@@ -89,6 +89,7 @@ def _order_item(order: Order) -> OrderItem:
         attention=str(attention) if attention else None,
         attention_since=order.created_at if attention else None,
         history=data["history"],
+        time_zone=order.time_zone,
     )
 
 
@@ -158,6 +159,7 @@ def _to_order(item: OrderItem) -> Order:
             "created_at": item.created_at,
             "updated_at": item.updated_at,
             "history": plain(item.history),
+            "time_zone": item.time_zone,
         }
     )
 

@@ -100,6 +100,7 @@ class OrderItem(Model):
     attention = UnicodeAttribute(null=True)
     attention_since = UTCDateTimeAttribute(null=True)
     history = ListAttribute[dict[str, object]](default=list)
+    time_zone = UnicodeAttribute(null=True)  # the partner's, for its local-day counters
 
     member_orders = MemberOrdersIndex()
     orders_needing_attention = OrdersNeedingAttentionIndex()

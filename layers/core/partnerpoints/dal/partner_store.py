@@ -3,12 +3,13 @@ PynamoDB's errors into domain exceptions; nothing above the dal sees them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PutError, PynamoDBException, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -22,6 +23,7 @@ from partnerpoints.exceptions import (
     LinkNotFound,
     PartnerNotFound,
     PartnerPointsError,
+    StorageUnavailable,
 )
 from partnerpoints.models.orders import PartnerCredentials
 from partnerpoints.models.partners import Link, NewPartner, Partner
@@ -201,6 +203,18 @@ class PartnerStore:
             LinkItem(**link.model_dump()), LinkItem.link_id.exists(), LinkNotFound(f"no link {link.link_id}")
         )
         return link
+
+    def time_zones(self, partner_ids: Collection[str]) -> dict[str, str | None]:
+        """Each existing partner's reporting time zone (None: it has none), in one batch read."""
+        try:
+            return {
+                item.partner_id: item.time_zone
+                for item in PartnerItem.batch_get(
+                    sorted(partner_ids), consistent_read=True, attributes_to_get=["partner_id", "time_zone"]
+                )
+            }
+        except PynamoDBException as error:
+            raise StorageUnavailable("the partners' time zones could not be read") from error
 
     def get_link(self, link_id: str) -> Link:
         try:

@@ -182,6 +182,7 @@ class ClickRedirector:
             bot=bot,
             expires_at=(now_ms + (target.attribution_window_days + RETENTION_MARGIN_DAYS) * _DAY_MS) // 1000,
             blocked=blocked,
+            time_zone=target.time_zone,
         )
         return click, token
 

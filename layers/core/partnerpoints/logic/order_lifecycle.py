@@ -275,6 +275,7 @@ def create(partner: Partner, change: OrderChange, attribution: Attribution, reas
         created_at=change.received_at,
         updated_at=change.received_at,
         history=[_transition(1, change, attribution)],
+        time_zone=partner.time_zone,
     )
 
 
@@ -299,6 +300,7 @@ def apply(partner: Partner, order: Order, change: OrderChange) -> Order:
             "status_at": change.occurred_at,
             "updated_at": change.received_at,
             "history": [*order.history, _transition(version, change)],
+            "time_zone": partner.time_zone,
         }
     )
 
@@ -346,6 +348,7 @@ def resolve(partner: Partner, order: Order, request: ReviewRequest, now: datetim
             ),
             "review": Review(reasons=reasons, decision=request.decision, note=request.note, decided_at=now),
             "updated_at": now,
+            "time_zone": partner.time_zone,
             "history": [
                 *order.history,
                 Transition(

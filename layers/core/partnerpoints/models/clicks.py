@@ -38,6 +38,7 @@ class LinkTarget:
     fallback_url: str | None
     blocked_referrer_domains: tuple[str, ...]
     attribution_window_days: int
+    time_zone: str | None = None  # the partner's reporting zone, stamped on its clicks
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Click:
     bot: bool
     expires_at: int
     blocked: bool = False  # refused for its referrer: counted for the partner, never attributed
+    time_zone: str | None = None
 
 
 class Outcome(StrEnum):

@@ -10,6 +10,10 @@ so that a range of days is one Query:
     sub#<link_id>#sub1#2026-11-30#~other    the values past the first SUB_ID_VALUES of that day
     cat#2026-11-30#<category>               a product category's referred sales and refunds that day
     cat#2026-11-30#~none                    the part of orders on lines without a category (or no lines)
+
+A partner with a time zone has each of those again for its local days, behind the zone's name:
+
+    z#Europe/Berlin#day#2026-11-30          the partner's day from Berlin's midnight to Berlin's next
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ DAY = "day#"
 LINK = "link#"
 SUB = "sub#"
 CATEGORY = "cat#"
+ZONED = "z#"  # no other counter key starts so, and no IANA zone name holds "#"
 NO_CATEGORY = "~none"  # no category key starts with "~" (models.partners.CategoryKey)
 # A link's sub id field keeps its own counter for this many values a day; later values of that day
 # are counted together under OTHER (an affiliate's sub ids are campaign names, not click ids).
@@ -34,6 +39,19 @@ OTHER = "~other"
 
 CounterKey = tuple[str, str]  # (partner_id, sort key)
 WINDOW_MARKER = "~window#"  # the hash key of a stream window's markers: no partner id starts with "~"
+
+
+def zone_prefix(zone: str | None) -> str:
+    """What the keys of a zone's local days start with ("" for UTC's: they are the plain keys)."""
+    return "" if zone is None or zone == "UTC" else f"{ZONED}{zone}#"
+
+
+def split_zone(sort_key: str) -> tuple[str, str]:
+    """(zone prefix, the plain key) of a counter's sort key."""
+    if not sort_key.startswith(ZONED):
+        return "", sort_key
+    zone, _, rest = sort_key[len(ZONED) :].partition("#")
+    return f"{ZONED}{zone}#", rest
 
 
 def day_key(partner_id: str, day: date) -> CounterKey:

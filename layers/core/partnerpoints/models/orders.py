@@ -254,6 +254,8 @@ class _OrderRecord(BaseModel):
     created_at: datetime
     updated_at: datetime
     history: list[Transition]
+    # The partner's reporting zone when the order last changed: its local days are counted in it.
+    time_zone: str | None = None
 
 
 class Order(_OrderRecord):

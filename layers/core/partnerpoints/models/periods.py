@@ -70,13 +70,17 @@ def start_of_day(day: date, zone: tzinfo = UTC) -> datetime:
 
 
 def end_of_day(day: date, zone: tzinfo = UTC) -> datetime:
-    """The last microsecond of `day` in `zone` (past year 9999 in UTC: UTC's, nothing later exists)."""
-    last = datetime.combine(day, time.max, tzinfo=zone)
+    """The last microsecond of `day` in `zone` (past year 9999 in UTC: UTC's, nothing later exists).
+
+    Counted back from the next local midnight: where clocks go back at midnight (Santiago), 23:59 comes
+    twice and the day ends at the second."""
+    if zone is UTC:
+        return datetime.combine(day, time.max, tzinfo=UTC)
     try:
-        last.astimezone(UTC)
+        next_midnight = start_of_day(day + timedelta(days=1), zone).astimezone(UTC)
     except OverflowError:
         return datetime.combine(day, time.max, tzinfo=UTC)
-    return last
+    return (next_midnight - timedelta(microseconds=1)).astimezone(zone)
 
 
 def add_months(day: date, months: int) -> date:
