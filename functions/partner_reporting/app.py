@@ -35,6 +35,7 @@ from partnerpoints.models.partner_reports import (
     PartnerStatementList,
     PartnerSummary,
     PeriodLabel,
+    ReportTimeZone,
     StatementFormat,
     StatementLink,
     SubIdField,
@@ -61,6 +62,10 @@ REFUSALS = {
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=16)]
 OrdersCursor = Annotated[str | None, Query(max_length=1024)]
+Zone = Annotated[
+    ReportTimeZone,
+    Query(description="whose days `from` and `to` are: utc (default) or partner (its zone; UTC without one)"),
+]
 
 
 def _calling_partner() -> str:
@@ -105,15 +110,22 @@ def my_statement(period: PeriodLabel, format: StatementFormat = StatementFormat.
     responses=answers({200: "a page of orders"}, ApiKeyRefused, InvalidField, InvalidCursor),
 )
 @tracer.capture_method
-def my_orders(
+def my_orders(  # noqa: PLR0917 - each is a query parameter, named by Powertools from the signature
     first: FirstDay = None,
     last: LastDay = None,
     status: OrderStatus | None = None,
     limit: Limit = 50,
     cursor: OrdersCursor = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> PartnerOrdersPage:
     return get_partner_reports().orders(
-        _calling_partner(), first=first, last=last, status=status, limit=limit, cursor=cursor
+        _calling_partner(),
+        first=first,
+        last=last,
+        status=status,
+        limit=limit,
+        cursor=cursor,
+        time_zone=time_zone,
     )
 
 
@@ -132,9 +144,10 @@ def partner_orders(
     status: OrderStatus | None = None,
     limit: Limit = 50,
     cursor: OrdersCursor = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> PartnerOrdersPage:
     return get_partner_reports().orders(
-        partner_id, first=first, last=last, status=status, limit=limit, cursor=cursor
+        partner_id, first=first, last=last, status=status, limit=limit, cursor=cursor, time_zone=time_zone
     )
 
 
@@ -174,9 +187,14 @@ def partner_statement(
 )
 @tracer.capture_method
 def my_summary(
-    first: FirstDay = None, last: LastDay = None, granularity: Granularity = Granularity.DAY
+    first: FirstDay = None,
+    last: LastDay = None,
+    granularity: Granularity = Granularity.DAY,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> PartnerSummary:
-    return get_partner_reports().summary(_calling_partner(), first=first, last=last, granularity=granularity)
+    return get_partner_reports().summary(
+        _calling_partner(), first=first, last=last, granularity=granularity, time_zone=time_zone
+    )
 
 
 @app.get(
@@ -186,8 +204,10 @@ def my_summary(
     responses=answers({200: "each link with activity in the range"}, ApiKeyRefused, InvalidField),
 )
 @tracer.capture_method
-def my_links(first: FirstDay = None, last: LastDay = None) -> PartnerLinks:
-    return get_partner_reports().links(_calling_partner(), first=first, last=last)
+def my_links(
+    first: FirstDay = None, last: LastDay = None, time_zone: Zone = ReportTimeZone.UTC
+) -> PartnerLinks:
+    return get_partner_reports().links(_calling_partner(), first=first, last=last, time_zone=time_zone)
 
 
 @app.get(
@@ -200,9 +220,15 @@ def my_links(first: FirstDay = None, last: LastDay = None) -> PartnerLinks:
 )
 @tracer.capture_method
 def my_link_sub_ids(
-    link_id: LinkId, field: SubIdField = SubIdField.SUB1, first: FirstDay = None, last: LastDay = None
+    link_id: LinkId,
+    field: SubIdField = SubIdField.SUB1,
+    first: FirstDay = None,
+    last: LastDay = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> LinkSubIds:
-    return get_partner_reports().sub_ids(_calling_partner(), link_id, field, first=first, last=last)
+    return get_partner_reports().sub_ids(
+        _calling_partner(), link_id, field, first=first, last=last, time_zone=time_zone
+    )
 
 
 @app.get(
@@ -218,8 +244,11 @@ def partner_summary(
     first: FirstDay = None,
     last: LastDay = None,
     granularity: Granularity = Granularity.DAY,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> PartnerSummary:
-    return get_partner_reports().summary(partner_id, first=first, last=last, granularity=granularity)
+    return get_partner_reports().summary(
+        partner_id, first=first, last=last, granularity=granularity, time_zone=time_zone
+    )
 
 
 @app.get(
@@ -229,8 +258,14 @@ def partner_summary(
     responses=answers({200: "each link with activity in the range"}, PartnerNotFound, InvalidField),
 )
 @tracer.capture_method
-def partner_links(partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None) -> PartnerLinks:
-    return get_partner_reports().links(partner_id, first=first, last=last)
+def partner_links(
+    partner_id: PartnerId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    time_zone: Zone = ReportTimeZone.UTC,
+) -> PartnerLinks:
+    return get_partner_reports().links(partner_id, first=first, last=last, time_zone=time_zone)
 
 
 @app.get(
@@ -247,8 +282,11 @@ def partner_link_sub_ids(
     field: SubIdField = SubIdField.SUB1,
     first: FirstDay = None,
     last: LastDay = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> LinkSubIds:
-    return get_partner_reports().sub_ids(partner_id, link_id, field, first=first, last=last)
+    return get_partner_reports().sub_ids(
+        partner_id, link_id, field, first=first, last=last, time_zone=time_zone
+    )
 
 
 def _csv_answer(export: OrdersExport) -> Response[str]:
@@ -281,9 +319,14 @@ def _export_answers(*refusals: type[PartnerPointsError]) -> dict[int, OpenAPIRes
 )
 @tracer.capture_method
 def my_orders_export(
-    first: FirstDay = None, last: LastDay = None, status: OrderStatus | None = None
+    first: FirstDay = None,
+    last: LastDay = None,
+    status: OrderStatus | None = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> Response[str]:
-    export = get_partner_reports().export_orders(_calling_partner(), first=first, last=last, status=status)
+    export = get_partner_reports().export_orders(
+        _calling_partner(), first=first, last=last, status=status, time_zone=time_zone
+    )
     return _csv_answer(export)
 
 
@@ -295,9 +338,17 @@ def my_orders_export(
 )
 @tracer.capture_method
 def partner_orders_export(
-    partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None, status: OrderStatus | None = None
+    partner_id: PartnerId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    status: OrderStatus | None = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> Response[str]:
-    return _csv_answer(get_partner_reports().export_orders(partner_id, first=first, last=last, status=status))
+    export = get_partner_reports().export_orders(
+        partner_id, first=first, last=last, status=status, time_zone=time_zone
+    )
+    return _csv_answer(export)
 
 
 @app.get(
@@ -329,8 +380,10 @@ def my_rfm_segment(segment: Segment) -> SegmentMembersLink:
     responses=answers({200: "the range's returns"}, ApiKeyRefused, InvalidField),
 )
 @tracer.capture_method
-def my_returns(first: FirstDay = None, last: LastDay = None) -> ReturnsAnalysis:
-    return get_partner_analytics().returns(_calling_partner(), first=first, last=last)
+def my_returns(
+    first: FirstDay = None, last: LastDay = None, time_zone: Zone = ReportTimeZone.UTC
+) -> ReturnsAnalysis:
+    return get_partner_analytics().returns(_calling_partner(), first=first, last=last, time_zone=time_zone)
 
 
 @app.get(
@@ -363,9 +416,13 @@ def partner_rfm_segment(partner_id: PartnerId, segment: Segment) -> SegmentMembe
 )
 @tracer.capture_method
 def partner_returns(
-    partner_id: PartnerId, *, first: FirstDay = None, last: LastDay = None
+    partner_id: PartnerId,
+    *,
+    first: FirstDay = None,
+    last: LastDay = None,
+    time_zone: Zone = ReportTimeZone.UTC,
 ) -> ReturnsAnalysis:
-    return get_partner_analytics().returns(partner_id, first=first, last=last)
+    return get_partner_analytics().returns(partner_id, first=first, last=last, time_zone=time_zone)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -19,7 +19,8 @@ against the local stack and a deployment.
     partnerpoints admin partner report summary PARTNER_ID [--from DAY] [--to DAY] [--granularity week]
     partnerpoints admin partner report links PARTNER_ID [--from DAY] [--to DAY]
     partnerpoints admin partner report sub-ids PARTNER_ID LINK_ID [--field sub2] [--from DAY] [--to DAY]
-                                         (what the partner reads at /partner/summary, links, sub ids)
+                                         (what the partner reads at /partner/summary, links, sub ids;
+                                          --partner-time-zone: the partner's local days, not UTC's)
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
@@ -128,6 +129,8 @@ def _report(args: argparse.Namespace, client: AdminClient) -> Answer:
         segment = f"/segments/{quote(args.segment, safe='')}" if args.segment else ""
         return client.request("GET", f"{partner}/analytics/rfm{segment}")
     query = {"from": args.first, "to": args.last}
+    if args.partner_time_zone:
+        query["time_zone"] = "partner"
     if args.report == "summary":
         path, query["granularity"] = f"{partner}/summary", args.granularity
     elif args.report in ("links", "returns"):
@@ -418,8 +421,13 @@ def _add_partner_parser(nouns: Any) -> None:
             reading.add_argument("--field", choices=[f"sub{n}" for n in range(1, 6)], default="sub1")
         if name == "summary":
             reading.add_argument("--granularity", choices=["day", "week", "month"], default="day")
-        reading.add_argument("--from", dest="first", help="the first UTC day (default: 30 days ago)")
-        reading.add_argument("--to", dest="last", help="the last UTC day (default: today)")
+        reading.add_argument("--from", dest="first", help="the first day (default: 30 days ago)")
+        reading.add_argument("--to", dest="last", help="the last day (default: today)")
+        reading.add_argument(
+            "--partner-time-zone",
+            action="store_true",
+            help="days of the partner's time zone (UTC's where it has none), not UTC's",
+        )
     update = partner.add_parser("update", help="replace a partner's settings")
     update.add_argument("partner_id")
     update.add_argument(

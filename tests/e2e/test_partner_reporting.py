@@ -56,6 +56,22 @@ def as_partner(stack: ServedStack, api_key: str, path: str) -> Answer:
     return call("GET", f"{stack.http_url}{path}", headers={"authorization": f"Bearer {api_key}"})
 
 
+def _wait_for_counters(stack: ServedStack, partner_id: str, today: str, timeout: float = 60.0) -> None:
+    """The counters are written when a stream window closes (TumblingWindowInSeconds, 10 s here), as the
+    nightly run finds them in AWS long after the day's last window: wait for the click and both
+    referred sales before closing the day."""
+    url = f"{stack.http_url}/admin/partners/{partner_id}/summary?from={today}&to={today}"
+    deadline = time.monotonic() + timeout
+    totals: Any = None
+    while time.monotonic() < deadline:
+        totals = call("GET", url, sign_with=OPERATOR).json()["totals"]
+        sales = [money["gross_sales"] for money in totals["money"]]
+        if totals["clicks"]["total"] == 1 and sales == ["120.00"]:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"the partner counters did not catch up in {timeout} s: {totals}")
+
+
 @pytest.fixture(scope="module")
 def reporting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Partner A with a click and three orders today and its day closed; partner B with nothing; a key
@@ -90,6 +106,7 @@ def _seed(stack: ServedStack) -> dict[str, Any]:
     )
     send_order(stack, shop_a, secret_a, {"order_id": "U-1", "status": "pending", "amount": "10.00"})
     today = datetime.now(UTC).date().isoformat()
+    _wait_for_counters(stack, shop_a, today)
     admin = ["admin", "--state-dir", str(stack.state_dir), "statements"]
     assert cli.main([*admin, "run", "--date", today, "--timeout", "60"]) == 0
     return {
@@ -214,6 +231,9 @@ def test_the_admin_command_manages_keys_and_reads_statements(
     assert cli.main([*admin, "report", "summary", shop_a, "--granularity", "week"]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (summary["partner_id"], summary["granularity"]) == (shop_a, "week")
+    assert cli.main([*admin, "report", "summary", shop_a, "--partner-time-zone"]) == 0
+    zoned = json.loads(capsys.readouterr().out)  # a partner without a zone: its days are UTC's
+    assert (zoned["time_zone"], zoned["time_zone_since"], zoned["totals"]) == ("UTC", None, summary["totals"])
     assert cli.main([*admin, "report", "links", shop_a, "--from", reporting["today"]]) == 0
     assert json.loads(capsys.readouterr().out)["first_day"] == reporting["today"]
     assert cli.main([*admin, "report", "sub-ids", shop_a, "no-such-link", "--field", "sub2"]) == 1

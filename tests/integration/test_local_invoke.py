@@ -32,6 +32,7 @@ EXPECTED_STATUS = {
     "PartnerReportingFunction/get-my-orders.json": 404,
     "PartnerReportingFunction/get-my-orders-range-backwards.json": 422,
     "PartnerReportingFunction/get-my-summary.json": 404,
+    "PartnerReportingFunction/get-my-summary-partner-days.json": 404,
     "PartnerReportingFunction/get-my-orders-export.json": 404,
     "PartnerReportingFunction/get-my-summary-range-too-long.json": 422,
     "PartnerReportingFunction/get-my-links.json": 404,

@@ -12,7 +12,9 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -25,6 +27,7 @@ from partnerpoints.logic.activity_counters import (
     StreamChange,
     add_deltas,
     click_change,
+    clicked_at_of,
     entry_change,
     order_change,
 )
@@ -481,6 +484,69 @@ def test_a_partner_reads_its_summary_links_and_sub_ids_and_nobody_elses(moto_sta
     status, problem = report(stack, "/partner/summary", {"from": today.isoformat(), "to": "2020-01-01"})
     assert status == 422
     assert problem["error"]["details"][0]["path"] == "query.from"
+
+
+def test_a_partner_with_a_time_zone_reads_its_own_local_days(moto_stack: LocalStack) -> None:
+    """The clicks, orders and points of a partner with a zone are counted on its local days as well as on
+    UTC's: the same totals, each on the day its moment falls on in the zone."""
+    stack = moto_stack
+    # A zone whose day differs from UTC's for most of the day, whenever the test runs.
+    zone_name = "Pacific/Kiritimati" if datetime.now(UTC).hour >= 10 else "Pacific/Pago_Pago"
+    zone = ZoneInfo(zone_name)
+    orders_stream = OrdersStream(stack)
+    shop = create_shop(stack, hold_days=0, time_zone=zone_name)
+    sub_id_click(stack, "spring", "203.0.113.1")
+    body = order_body("approved", order_id="Z-1", amount="50.00", items=[], click_id=shop.click_id)
+    assert deliver(stack, signed_event(body))[0] == 202
+    assert run_accrual(stack, orders_stream.new_records()) == []
+    count_activity(stack)
+
+    dynamodb = boto3.resource("dynamodb", endpoint_url=stack.endpoints.dynamodb, region_name="us-east-1")
+    tables = settings_for(stack)
+    click_items = dynamodb.Table(tables.table_name("ClicksTable")).scan()["Items"]
+    assert {item["time_zone"] for item in click_items} == {zone_name}  # stamped, in the click's one write
+    order = dynamodb.Table(tables.table_name("OrdersTable")).get_item(
+        Key={"partner_id": "shop-a", "order_id": "Z-1"}
+    )["Item"]
+    assert order["time_zone"] == zone_name
+    clicked_at = [clicked_at_of(item) for item in click_items]
+    ordered_at = datetime.fromisoformat(str(order["created_at"]).replace("+0000", "+00:00"))
+
+    today = datetime.now(UTC).date()
+    around = {"from": (today - timedelta(days=2)).isoformat(), "to": (today + timedelta(days=2)).isoformat()}
+    status, utc = report(stack, "/partner/summary", around)
+    assert (status, utc["time_zone"], utc["time_zone_since"]) == (200, "UTC", None)
+    status, local = report(stack, "/partner/summary", {**around, "time_zone": "partner"})
+    assert (status, local["time_zone"]) == (200, zone_name)
+    assert local["time_zone_since"] is not None
+    assert local["totals"] == utc["totals"]
+    assert local["totals"]["clicks"]["total"] == 2
+    assert local["totals"]["points"]["issued"] > 0
+
+    def clicks_by_day(answer: dict[str, Any]) -> dict[str, int]:
+        return {
+            period["first_day"]: period["clicks"]["total"]
+            for period in answer["periods"]
+            if period["clicks"]["total"]
+        }
+
+    assert clicks_by_day(utc) == dict(Counter(moment.date().isoformat() for moment in clicked_at))
+    assert clicks_by_day(local) == dict(
+        Counter(moment.astimezone(zone).date().isoformat() for moment in clicked_at)
+    )
+    new_orders = {period["first_day"] for period in local["periods"] if period["orders"]["new"]}
+    assert new_orders == {ordered_at.astimezone(zone).date().isoformat()}
+
+    # Links, sub ids and returns read the zone's days too; the default range ends on today there.
+    status, links = report(stack, "/partner/links", {"time_zone": "partner"})
+    assert (status, links["last_day"]) == (200, datetime.now(zone).date().isoformat())
+    assert links["links"][0]["clicks"]["total"] == 2
+    status, sub_ids = report(stack, "/partner/links/shop-a-home/sub-ids", {**around, "time_zone": "partner"})
+    assert [(value["value"], value["clicks"]["total"]) for value in sub_ids["values"]] == [("spring", 1)]
+    status, returns = report(stack, "/partner/analytics/returns", {**around, "time_zone": "partner"})
+    assert (status, returns["time_zone"], returns["totals"][0]["gross_sales"]) == (200, zone_name, "50.00")
+    status, problem = report(stack, "/partner/summary", {"time_zone": "mars"})
+    assert (status, problem["error"]["details"][0]["path"]) == (422, "query.time_zone")
 
 
 def test_an_item_that_is_no_order_counts_for_nothing_and_holds_up_nothing(moto_stack: LocalStack) -> None:

@@ -20,9 +20,10 @@ from partnerpoints.models.partners import MemberLink
 
 ADMIN_SCOPE = "admin"
 Answer = TypeVar("Answer", bound=BaseModel)
-# A range of UTC days in a query (models.partner_reports.DayRange checks and completes it).
-FirstDay = Annotated[date | None, Query(alias="from", description="the first UTC day (default: 30 days ago)")]
-LastDay = Annotated[date | None, Query(alias="to", description="the last UTC day (default: today)")]
+# A range of days in a query (models.partner_reports.DayRange checks and completes it): UTC days, or the
+# partner's where a route takes `time_zone`.
+FirstDay = Annotated[date | None, Query(alias="from", description="the first day (default: 30 days ago)")]
+LastDay = Annotated[date | None, Query(alias="to", description="the last day (default: today)")]
 
 
 class JsonBodiesOnly(OpenAPIRequestValidationMiddleware):

@@ -33,7 +33,7 @@ from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.statement_files import LINK_LIFETIME, StatementBucket, canonical_json
 from partnerpoints.exceptions import AnalysisNotFound
-from partnerpoints.logic.partner_figures import currencies_of, total, totals_by_key
+from partnerpoints.logic.partner_figures import ReportDays, currencies_of, total, totals_by_key
 from partnerpoints.logic.rfm_analysis import CSV_HEADER, STANDOUT_RULE, PartnerRfm, analyse, window_start
 from partnerpoints.logic.statements import rate
 from partnerpoints.models.orders import from_minor_units
@@ -47,7 +47,7 @@ from partnerpoints.models.partner_analytics import (
     Segment,
     SegmentMembersLink,
 )
-from partnerpoints.models.partner_reports import DayRange
+from partnerpoints.models.partner_reports import ReportTimeZone
 from partnerpoints.models.periods import Period
 from partnerpoints.settings import Settings
 
@@ -151,23 +151,33 @@ class PartnerAnalytics:
             expires_at=self._clock() + LINK_LIFETIME,
         )
 
-    def returns(self, partner_id: str, *, first: date | None, last: date | None) -> ReturnsAnalysis:
-        days = DayRange.of(first, last, self._clock().date())
-        if self._counters is None:
-            raise RuntimeError("returns are read with the activity counters")
-        latest = self._latest(partner_id)
+    def returns(
+        self,
+        partner_id: str,
+        *,
+        first: date | None,
+        last: date | None,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
+    ) -> ReturnsAnalysis:
+        if self._counters is None or self._partners is None:
+            raise RuntimeError("returns are read with the activity counters and the partner")
+        partners = self._partners
+        report = ReportDays.of(
+            lambda: partners.get_partner(partner_id), first, last, time_zone, self._clock()
+        )
+        days, zone = report.days, report.zone
+        latest = self._bucket.get_json(latest_key(partner_id))
         as_of = date.fromisoformat(str(latest["as_of"])) if latest else None
         standing_out: list[MemberReturns] = []
         if as_of is not None:
             document = self._bucket.get_json(analysis_key(partner_id, as_of, "standing-out.json")) or {}
             standing_out = [MemberReturns.model_validate(row) for row in document.get("members", [])]
-        by_category = _returns_rows(self._counters.categories(partner_id, days.first, days.last))
-        by_link = _returns_rows(self._counters.links(partner_id, days.first, days.last))
-        totals = total(row.counters for row in self._counters.days(partner_id, days.first, days.last))
+        by_category = _returns_rows(self._counters.categories(partner_id, days.first, days.last, zone))
+        by_link = _returns_rows(self._counters.links(partner_id, days.first, days.last, zone))
+        totals = total(row.counters for row in self._counters.days(partner_id, days.first, days.last, zone))
         return ReturnsAnalysis(
             partner_id=partner_id,
-            first_day=days.first,
-            last_day=days.last,
+            **report.describe(),
             totals=_money_returns(totals),
             by_category=by_category,
             by_link=by_link,

@@ -5,9 +5,11 @@ half-even to four places, as in the statements; a rate over nothing is null."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
-from datetime import date, timedelta
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from partnerpoints.dal.counter_store import CounterRow
 from partnerpoints.logic.statements import rate
@@ -15,15 +17,54 @@ from partnerpoints.models.currencies import MINOR_UNITS
 from partnerpoints.models.orders import OrderStatus, from_minor_units
 from partnerpoints.models.partner_reports import (
     ClickFigures,
+    DayRange,
     Figures,
     Granularity,
     MoneyFigures,
     OrderFigures,
     PointFigures,
+    ReportTimeZone,
 )
-from partnerpoints.models.periods import add_months
+from partnerpoints.models.partners import Partner
+from partnerpoints.models.periods import add_months, local_day, zone_of
 
 _STATUSES = [str(status) for status in OrderStatus]
+
+
+@dataclass(frozen=True)
+class ReportDays:
+    """The days a report covers, and whose days they are: UTC's, or the partner's zone (`zone`)."""
+
+    days: DayRange
+    zone: str | None
+    since: datetime | None
+
+    @classmethod
+    def of(
+        cls,
+        partner_of: Callable[[], Partner],
+        first: date | None,
+        last: date | None,
+        time_zone: ReportTimeZone,
+        now: datetime,
+    ) -> ReportDays:
+        """The range asked for in the zone asked for (the partner's, where it has one); today is today
+        there. InvalidField names a wrong `from` or `to`, before the partner is read (`partner_of`)."""
+        DayRange.of(first, last, local_day(now))  # a wrong range is wrong in any zone
+        partner = partner_of()
+        zone = partner.time_zone if time_zone is ReportTimeZone.PARTNER else None
+        local = zone_of(zone)
+        days = DayRange.of(first, last, local_day(now, local), local)
+        return cls(days, zone, partner.time_zone_since if zone is not None else None)
+
+    def describe(self) -> dict[str, Any]:
+        """The answer's first_day, last_day, time_zone and time_zone_since (models.ZonedRange)."""
+        return {
+            "first_day": self.days.first,
+            "last_day": self.days.last,
+            "time_zone": self.zone or "UTC",
+            "time_zone_since": self.since,
+        }
 
 
 def click_figures(counters: Counter[str]) -> ClickFigures:

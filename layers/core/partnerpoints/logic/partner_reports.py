@@ -23,11 +23,17 @@ from partnerpoints.dal.statement_files import LINK_LIFETIME, StatementBucket
 from partnerpoints.exceptions import InvalidCursor, InvalidField, LinkNotFound, StatementNotFound
 from partnerpoints.logic.nightly_statements import PARTNER_INDEX, partner_index_key, partner_statement_key
 from partnerpoints.logic.order_exports import EXPORT_MAX_ORDERS, EXPORT_PAGE, orders_csv
-from partnerpoints.logic.partner_figures import click_figures, figures_of, spans, total, totals_by_key
+from partnerpoints.logic.partner_figures import (
+    ReportDays,
+    click_figures,
+    figures_of,
+    spans,
+    total,
+    totals_by_key,
+)
 from partnerpoints.models.counters import OTHER
 from partnerpoints.models.orders import OrderStatus
 from partnerpoints.models.partner_reports import (
-    DayRange,
     Granularity,
     LinkFigures,
     LinkSubIds,
@@ -39,6 +45,7 @@ from partnerpoints.models.partner_reports import (
     PartnerStatementList,
     PartnerSummary,
     PeriodFigures,
+    ReportTimeZone,
     StatementFormat,
     StatementLink,
     SubIdField,
@@ -121,26 +128,27 @@ class PartnerReports:
         status: OrderStatus | None,
         limit: int,
         cursor: str | None,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
     ) -> PartnerOrdersPage:
         """The latest transactions: orders last changed in the range (default: the last 30 days)."""
-        days = DayRange.of(first, last, self._clock().date())
-        self._partners.get_partner(partner_id)
-        orders, next_cursor = self._orders.partner_orders(partner_id, days, status, limit, cursor)
+        report = self._days(partner_id, first, last, time_zone)
+        orders, next_cursor = self._orders.partner_orders(partner_id, report.days, status, limit, cursor)
         return PartnerOrdersPage(
-            partner_id=partner_id,
-            first_day=days.first,
-            last_day=days.last,
-            orders=orders,
-            next_cursor=next_cursor,
+            partner_id=partner_id, **report.describe(), orders=orders, next_cursor=next_cursor
         )
 
     def export_orders(
-        self, partner_id: str, *, first: date | None, last: date | None, status: OrderStatus | None
+        self,
+        partner_id: str,
+        *,
+        first: date | None,
+        last: date | None,
+        status: OrderStatus | None,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
     ) -> OrdersExport:
         """Every order of the range as CSV, the latest change first; more than EXPORT_MAX_ORDERS is
         refused, naming `query.from` (a shorter range)."""
-        days = DayRange.of(first, last, self._clock().date())
-        self._partners.get_partner(partner_id)
+        days = self._days(partner_id, first, last, time_zone).days
         orders: list[PartnerOrder] = []
         cursor: str | None = None
         while True:
@@ -155,14 +163,28 @@ class PartnerReports:
                 break
         return OrdersExport(partner_id, days.first, days.last, len(orders), orders_csv(orders))
 
+    def _days(
+        self, partner_id: str, first: date | None, last: date | None, time_zone: ReportTimeZone
+    ) -> ReportDays:
+        """The report's days (PartnerNotFound for an operator's typo)."""
+        return ReportDays.of(
+            lambda: self._partners.get_partner(partner_id), first, last, time_zone, self._clock()
+        )
+
     def summary(
-        self, partner_id: str, *, first: date | None, last: date | None, granularity: Granularity
+        self,
+        partner_id: str,
+        *,
+        first: date | None,
+        last: date | None,
+        granularity: Granularity,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
     ) -> PartnerSummary:
-        days = DayRange.of(first, last, self._clock().date())
-        self._partners.get_partner(partner_id)
+        report = self._days(partner_id, first, last, time_zone)
+        days = report.days
         by_day = {
             date.fromisoformat(row.key): Counter(row.counters)
-            for row in self._counters.days(partner_id, days.first, days.last)
+            for row in self._counters.days(partner_id, days.first, days.last, report.zone)
         }
         periods = []
         for start, end in spans(days.first, days.last, granularity):
@@ -170,43 +192,57 @@ class PartnerReports:
             periods.append(PeriodFigures(first_day=start, last_day=end, **dict(figures_of(summed))))
         return PartnerSummary(
             partner_id=partner_id,
-            first_day=days.first,
-            last_day=days.last,
+            **report.describe(),
             granularity=granularity,
             periods=periods,
             totals=figures_of(total(by_day.values())),
         )
 
-    def links(self, partner_id: str, *, first: date | None, last: date | None) -> PartnerLinks:
-        days = DayRange.of(first, last, self._clock().date())
-        self._partners.get_partner(partner_id)
-        by_link = totals_by_key(self._counters.links(partner_id, days.first, days.last))
+    def links(
+        self,
+        partner_id: str,
+        *,
+        first: date | None,
+        last: date | None,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
+    ) -> PartnerLinks:
+        report = self._days(partner_id, first, last, time_zone)
+        by_link = totals_by_key(
+            self._counters.links(partner_id, report.days.first, report.days.last, report.zone)
+        )
         ranked = sorted(by_link.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
         return PartnerLinks(
             partner_id=partner_id,
-            first_day=days.first,
-            last_day=days.last,
+            **report.describe(),
             links=[
                 LinkFigures(link_id=link_id, **dict(figures_of(counters))) for link_id, counters in ranked
             ],
         )
 
     def sub_ids(
-        self, partner_id: str, link_id: str, field: SubIdField, *, first: date | None, last: date | None
+        self,
+        partner_id: str,
+        link_id: str,
+        field: SubIdField,
+        *,
+        first: date | None,
+        last: date | None,
+        time_zone: ReportTimeZone = ReportTimeZone.UTC,
     ) -> LinkSubIds:
-        days = DayRange.of(first, last, self._clock().date())
+        report = self._days(partner_id, first, last, time_zone)
         if self._partners.get_link(link_id).partner_id != partner_id:
             raise LinkNotFound(f"partner {partner_id} has no link {link_id}")  # never another's
         by_value = totals_by_key(
-            self._counters.sub_ids(partner_id, link_id, field.value, days.first, days.last)
+            self._counters.sub_ids(
+                partner_id, link_id, field.value, report.days.first, report.days.last, zone=report.zone
+            )
         )
         ranked = sorted(by_value.items(), key=lambda item: (-item[1]["clicks.total"], item[0]))
         return LinkSubIds(
             partner_id=partner_id,
             link_id=link_id,
             field=field,
-            first_day=days.first,
-            last_day=days.last,
+            **report.describe(),
             values=[
                 SubIdValueFigures(value=value, other=value == OTHER, clicks=click_figures(counters))
                 for value, counters in ranked

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from partnerpoints.models.partner_reports import ZonedRange
 from partnerpoints.models.partners import PartnerId
 
 
@@ -105,11 +106,8 @@ class MembersStandingOut(BaseModel):
     members: list[MemberReturns] = Field(description="by currency, most refunded first, at most 100")
 
 
-class ReturnsAnalysis(BaseModel):
+class ReturnsAnalysis(ZonedRange):
     partner_id: PartnerId
-    first_day: date
-    last_day: date
-    time_zone: str = "UTC"
     totals: list[MoneyReturns]
     by_category: list[ReturnsRow] = Field(description="most refunded first; sales and refunds shared by line")
     by_link: list[ReturnsRow] = Field(description="most refunded first")

@@ -94,6 +94,18 @@ class DayRange:
         return end_of_day(self.last, self.zone)
 
 
+class ZonedRange(BaseModel):
+    """The days an answer covers and the zone they are days of."""
+
+    first_day: date
+    last_day: date
+    time_zone: str = Field(default="UTC", description="UTC, or the partner's IANA time zone")
+    time_zone_since: datetime | None = Field(
+        default=None,
+        description="in the partner's zone: when it was set; its local days before then are incomplete",
+    )
+
+
 class PartnerOrder(BaseModel):
     """An order as its partner sees it: amounts, commission, why it is or is not the network's sale and
     whether it waits for review. Never the member it earned points for."""
@@ -129,12 +141,17 @@ class OrdersExport:
         return f"orders-{self.partner_id}-{self.first_day}-{self.last_day}.csv"
 
 
-class PartnerOrdersPage(BaseModel):
+class PartnerOrdersPage(ZonedRange):
     partner_id: PartnerId
-    first_day: date
-    last_day: date
     orders: list[PartnerOrder] = Field(description="orders changed in the range, the latest change first")
     next_cursor: str | None = None
+
+
+class ReportTimeZone(StrEnum):
+    """Whose days a report counts: UTC's, or the partner's own (UTC's where it has no zone)."""
+
+    UTC = "utc"
+    PARTNER = "partner"
 
 
 class Granularity(StrEnum):
@@ -203,12 +220,9 @@ class PeriodFigures(Figures):
     last_day: date
 
 
-class PartnerSummary(BaseModel):
+class PartnerSummary(ZonedRange):
     partner_id: PartnerId
-    first_day: date
-    last_day: date
     granularity: Granularity
-    time_zone: Literal["UTC"] = "UTC"
     periods: list[PeriodFigures] = Field(description="oldest first; periods without activity included")
     totals: Figures
 
@@ -217,10 +231,8 @@ class LinkFigures(Figures):
     link_id: str
 
 
-class PartnerLinks(BaseModel):
+class PartnerLinks(ZonedRange):
     partner_id: PartnerId
-    first_day: date
-    last_day: date
     links: list[LinkFigures] = Field(description="links with activity in the range, most clicks first")
 
 
@@ -230,10 +242,8 @@ class SubIdValueFigures(BaseModel):
     clicks: ClickFigures
 
 
-class LinkSubIds(BaseModel):
+class LinkSubIds(ZonedRange):
     partner_id: PartnerId
     link_id: str
     field: SubIdField
-    first_day: date
-    last_day: date
     values: list[SubIdValueFigures] = Field(description="most clicks first")
