@@ -105,7 +105,9 @@ def test_operator_adjustments_move_points_once(app_stack: ServedStack) -> None:
     member = new_member()
     status, first = adjust(app_stack, member, 700, adjustment_id="T-1")
     assert status == 201
-    assert first["entry"]["description"] == "e2e adjustment (by arn:aws:iam::123456789012:user/local-admin)"
+    # The operator is kept with the entry for audit, never in what its member reads.
+    assert first["entry"]["description"] == "e2e adjustment"
+    assert "arn:" not in json.dumps(first)
     status, again = adjust(app_stack, member, 700, adjustment_id="T-1")
     assert (status, again["duplicate"], again["entry"]) == (200, True, first["entry"])
     status, refused = adjust(app_stack, member, -5000)

@@ -97,6 +97,7 @@ def entry_item(posting: Posting, posted_at: datetime, write_token: str | None = 
         order_id=posting.order_id,
         tier=posting.tier,
         allocations=posting.allocations,
+        operator=posting.operator,
         occurred_at=posting.occurred_at or posted_at,
         posted_at=posted_at,
         activity_key=activity_key_of(posting.member_id, posted_at),

@@ -72,6 +72,7 @@ class LedgerEntryItem(Model):
     tier = UnicodeAttribute(null=True)
     # Promo entries: campaign id -> points (what each campaign's holding gained or lost).
     allocations = MapAttribute[str, int](null=True)
+    operator = UnicodeAttribute(null=True)  # who posted it by hand, for audit: never in a member's answers
     occurred_at = UTCDateTimeAttribute()
     posted_at = UTCDateTimeAttribute()
     # The activity index (partnerpoints.activity): the posting day and the member's or partner's shard.

@@ -26,7 +26,8 @@ def adjust_account(ledger: Ledger, member_id: str, request: AdjustmentRequest, o
         kind=EntryKind.ADJUSTMENT,
         points=request.points,
         reference=entry_id,
-        description=f"{request.reason} (by {operator})",
+        description=request.reason,
+        operator=operator,
     )
     result = ledger.post(posting)
     logger.info(

@@ -241,7 +241,8 @@ class MemberAccounts:
             kind=EntryKind.SPEND_REFUND,
             points=-spend.points,
             reference=entry_id,
-            description=f"spend refunded (by {operator})",
+            description="spend refunded",
+            operator=operator,
             partner_id=spend.partner_id,
             allocations={campaign: -points for campaign, points in spend.allocations.items()}
             if spend.allocations

@@ -170,7 +170,8 @@ class PromoCampaigns:
             kind=EntryKind.PROMO_REVOKE,
             points=-redemption.points,
             reference=redemption_id,
-            description=f"promo redemption revoked: {reason} (by {operator})",
+            description=f"promo redemption revoked: {reason}",
+            operator=operator,
             allocations={redemption.campaign_id: -redemption.points},
         )
         now = self._clock()

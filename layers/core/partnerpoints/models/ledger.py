@@ -119,8 +119,8 @@ class Posting(BaseModel):
     kind: EntryKind
     points: int = Field(ge=-(10**12), le=10**12)
     reference: Reference
-    # Shortened, never refused: it is composed from what callers send (a 500-character reason, an
-    # operator's ARN), and an entry must not fail for its description.
+    # Shortened, never refused: it is composed from what callers send (a 500-character reason with a
+    # prefix), and an entry must not fail for its description.
     description: Annotated[str | None, BeforeValidator(_shortened)] = Field(default=None, max_length=500)
     occurred_at: Moment | None = None
     # An entry an order caused names it, and the tier whose multiplier applied.
@@ -129,6 +129,8 @@ class Posting(BaseModel):
     tier: str | None = None
     # A promo-account entry's points split by the campaigns they come from or go back to.
     allocations: dict[str, int] | None = None
+    # Who posted it by hand (an operator's IAM ARN): kept with the entry for audit, never shown to members.
+    operator: str | None = Field(default=None, max_length=2048)
 
     @model_validator(mode="after")
     def _kind_fits_account_and_sign(self) -> Self:
