@@ -10,7 +10,7 @@ SAM_INSTALLED := $(SAM_VENV)/.installed
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help bootstrap demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build openapi clean
+.PHONY: help bootstrap portal-assets demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build openapi clean
 
 help:
 	@echo "make demo               run the main job on the embedded local stack"
@@ -34,10 +34,26 @@ $(DYNAMODB_LOCAL): infra/package.json infra/package-lock.json
 	npm ci --prefix infra --no-audit --no-fund --loglevel=error
 	touch $@
 
-bootstrap: $(INSTALLED) $(DYNAMODB_LOCAL)
+# Debian's Chromium and its driver, for the portal's browser tests (nothing downloads a browser of its
+# own): installed when missing where this runs as root with apt; elsewhere those tests say what to do.
+BROWSER := /usr/bin/chromedriver
+$(BROWSER):
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	else echo "note: apt-get install chromium chromium-driver to run the browser tests" >&2; fi
 
+bootstrap: $(INSTALLED) $(DYNAMODB_LOCAL) $(BROWSER)
+
+# The chart library the portal ships: Chart.js as pinned in infra/package.json, copied beside the pages
+# (a test holds the copy to the pin).
+portal-assets: $(DYNAMODB_LOCAL)
+	cp infra/node_modules/chart.js/dist/chart.umd.min.js functions/portal/static/chart.umd.min.js
+
+# From a terminal the stack stays up after the summary, serving the partner dashboard (Ctrl-C stops it).
 demo: bootstrap
-	$(BIN)/partnerpoints demo
+	$(BIN)/partnerpoints demo --keep-serving in-a-terminal
 
 serve: bootstrap
 	$(BIN)/partnerpoints local serve $(ARGS)

@@ -58,6 +58,9 @@ EXPECTED_STATUS = {
     "PostbackFunction/post-order-base64-body.json": 404,
     "PostbackFunction/get-order-pending-with-token.json": 404,
     "HealthFunction/get-health.json": 200,
+    "PortalFunction/get-portal.json": 200,
+    "PortalFunction/get-dashboard-script.json": 200,
+    "PortalFunction/get-unknown-file.json": 404,
     # A click folded into its window's state; the window's final invocation writes it and starts afresh.
     "PartnerCountersFunction/click-window-batch.json": {
         "state": {

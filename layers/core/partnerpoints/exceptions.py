@@ -86,6 +86,10 @@ class StatementNotFound(NotFound):
     code = "statement_not_found"
 
 
+class PortalFileNotFound(NotFound):
+    code = "portal_file_not_found"
+
+
 class AnalysisNotFound(NotFound):
     """The nightly run has not analysed the partner yet."""
 
