@@ -20,6 +20,7 @@ import json
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,7 +35,7 @@ from partnerpoints_infra.http_client import Answer
 from partnerpoints_infra.local.authorizers import create_token
 from partnerpoints_infra.local.commands import fault_rate as parse_fault_rate
 from partnerpoints_infra.local.commands import jwt_authorizers
-from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack
+from partnerpoints_infra.local.serve import RunningStack, ServeOptions, running_stack, stop_signals
 from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH, load_sam_template
 
@@ -107,6 +108,7 @@ class Scenario:
         self.webhook_secret = self.postback_token = ""
         self.statements: dict[str, Any] = {}
         self.partner_statements = 0
+        self.partner_key = ""  # shop-a's API key, once the operator issued it
         self.summary_matches_statement = False
         authorizer = jwt_authorizers(TEMPLATE_PATH)["MemberAuthorizer"]
         self.tokens = {member: create_token(authorizer, member, []) for member in MEMBERS}
@@ -557,7 +559,8 @@ class Scenario:
             "POST", f"{self.base}/admin/partners/shop-a/api-keys", {"description": "demo"}, sign_with=OPERATOR
         )
         self.show("POST an API key for shop-a", answer, f"key {answer.json().get('key_id')}, shown once")
-        key = {"authorization": f"Bearer {answer.json()['api_key']}"}
+        self.partner_key = str(answer.json()["api_key"])
+        key = {"authorization": f"Bearer {self.partner_key}"}
         answer = call("GET", f"{self.base}/partner/statements", headers=key)
         periods = [entry["period"] for entry in answer.json()["statements"]]
         self.partner_statements = len(periods)
@@ -761,16 +764,102 @@ def summary(
     return "\n".join(["Summary"] + [f"  {label:<{width}}  {value}" for label, value in rows])
 
 
+@dataclass(frozen=True)
+class Outcome:
+    clicks: Counter[str]
+    orders: Counter[str]
+    reconciled: bool
+    pending: int
+    available: int
+
+
+def _play(scenario: Scenario, running: RunningStack, progress: Progress) -> Outcome:
+    progress.step("the operator configures a partner and a tracking link (admin API, IAM)")
+    scenario.operator_configures()
+    progress.step("shoppers click the link (ClickRedirectFunction: one write per click)")
+    scenario.shoppers_click()
+    clicks = scenario.stored_clicks(running)
+    progress.step("the partner sends order postbacks; AccrualFunction turns the Orders stream into points")
+    scenario.partner_sends_postbacks()
+    orders = scenario.stored_orders(running)
+    progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
+    scenario.operator_adjusts()
+    progress.step("the operator runs a promotion: a campaign for shop-a, a shared code, 20 unique codes")
+    scenario.operator_runs_a_promotion()
+    progress.step("members redeem codes into their promo accounts and spend them where allowed")
+    scenario.members_redeem_and_spend()
+    progress.step("members read their balances with their tokens")
+    scenario.members_read()
+    progress.step("a function through the Lambda Invoke API")
+    scenario.invoke_health()
+    progress.step("the nightly run closes the day: statements to S3 (fanned out over SQS), then again")
+    scenario.counters_catch_up(clicks)
+    scenario.close_the_day(running)
+    progress.step("the partner reads its statements with an API key the operator issued it")
+    scenario.partner_reads_its_statements(running)
+    progress.step("reconciling every balance with its activity")
+    reconciled, pending, available = scenario.reconcile()
+    time.sleep(1.5)  # the bucket mirror copies the statements to files every second
+    return Outcome(clicks, orders, reconciled, pending, available)
+
+
+def _report(
+    out: TextIO,
+    scenario: Scenario,
+    outcome: Outcome,
+    *,
+    log: Path,
+    options: ServeOptions,
+    dashboard: str | None,
+) -> None:
+    if options.faults:
+        retried = ", ".join(f"{n} x {status}" for status, n in sorted(http_client.RETRIED.items()))
+        print(f"  faults: {faults.describe(faults.read_counts(options.fault_log))}", file=out)
+        print(
+            f"  client retries: {retried or 'none'}; nightly runs retried: {scenario.failed_runs}", file=out
+        )
+    print(file=out)
+    text = summary(
+        scenario,
+        outcome.clicks,
+        outcome.orders,
+        reconciled=outcome.reconciled,
+        pending=outcome.pending,
+        available=outcome.available,
+        log=log,
+    )
+    print(text, file=out)
+    if dashboard is not None:
+        print(file=out)
+        print(f"Partner dashboard  {dashboard}", file=out)
+        print(f"  sign in with shop-a's API key  {scenario.partner_key}", file=out, flush=True)
+
+
 def run(
-    use_dynamodb_local: bool, state_dir: Path, out: TextIO | None = None, fault_rate: float = 0.0
+    use_dynamodb_local: bool,
+    state_dir: Path,
+    out: TextIO | None = None,
+    fault_rate: float = 0.0,
+    *,
+    keep_serving: bool = False,
+    ports: tuple[int, int] = (3000, 3001),
 ) -> bool:
+    """The scenario on a fresh local stack, then its summary; `keep_serving`: on `ports` (HTTP API,
+    Lambda API), left running after the summary (the partner dashboard on the demo's data) until
+    Ctrl-C or SIGTERM."""
     out = out or sys.stdout
     progress = Progress(out)
     log = state_dir / "demo-functions.log"
     backend = "DynamoDB Local" if use_dynamodb_local else "moto"
     options = ServeOptions(
-        port=0, lambda_port=0, use_dynamodb_local=use_dynamodb_local, state_dir=state_dir, faults=fault_rate
+        # A demo that ends takes any free ports: it may run beside `make serve`.
+        port=ports[0] if keep_serving else 0,
+        lambda_port=ports[1] if keep_serving else 0,
+        use_dynamodb_local=use_dynamodb_local,
+        state_dir=state_dir,
+        faults=fault_rate,
     )
+    stopping, watchdog = stop_signals(out) if keep_serving else (None, None)
     http_client.RETRIED.clear()
     progress.step(f"starting the local stack from template.yaml on {backend} (tables, functions, routes)")
     if fault_rate:
@@ -778,49 +867,20 @@ def run(
     with running_stack(options, printer=_log_printer(log)) as running:
         print(f"  HTTP API {running.http_url}, Lambda API {running.lambda_url}", file=out)
         scenario = Scenario(running, out)
-        progress.step("the operator configures a partner and a tracking link (admin API, IAM)")
-        scenario.operator_configures()
-        progress.step("shoppers click the link (ClickRedirectFunction: one write per click)")
-        scenario.shoppers_click()
-        clicks = scenario.stored_clicks(running)
-        progress.step(
-            "the partner sends order postbacks; AccrualFunction turns the Orders stream into points"
-        )
-        scenario.partner_sends_postbacks()
-        orders = scenario.stored_orders(running)
-        progress.step("the operator adjusts member accounts (IAM-authorized admin route)")
-        scenario.operator_adjusts()
-        progress.step("the operator runs a promotion: a campaign for shop-a, a shared code, 20 unique codes")
-        scenario.operator_runs_a_promotion()
-        progress.step("members redeem codes into their promo accounts and spend them where allowed")
-        scenario.members_redeem_and_spend()
-        progress.step("members read their balances with their tokens")
-        scenario.members_read()
-        progress.step("a function through the Lambda Invoke API")
-        scenario.invoke_health()
-        progress.step("the nightly run closes the day: statements to S3 (fanned out over SQS), then again")
-        scenario.counters_catch_up(clicks)
-        scenario.close_the_day(running)
-        progress.step("the partner reads its statements with an API key the operator issued it")
-        scenario.partner_reads_its_statements(running)
-        progress.step("reconciling every balance with its activity")
-        reconciled, pending, available = scenario.reconcile()
-        time.sleep(1.5)  # the bucket mirror copies the statements to files every second
-    if fault_rate:
-        retried = ", ".join(f"{n} x {status}" for status, n in sorted(http_client.RETRIED.items()))
-        print(f"  faults: {faults.describe(faults.read_counts(options.fault_log))}", file=out)
-        print(
-            f"  client retries: {retried or 'none'}; nightly runs retried: {scenario.failed_runs}", file=out
-        )
-    print(file=out)
-    print(
-        summary(
-            scenario, clicks, orders, reconciled=reconciled, pending=pending, available=available, log=log
-        ),
-        file=out,
-    )
+        outcome = _play(scenario, running, progress)
+        if stopping is not None and watchdog is not None:
+            _report(out, scenario, outcome, log=log, options=options, dashboard=f"{running.http_url}/portal")
+            print("The local stack keeps serving the demo's data: Ctrl-C stops it.", file=out, flush=True)
+            while not stopping.wait(0.5):
+                pass
+            print("Stopping the local stack...", file=out, flush=True)
+            watchdog.start()
+    if watchdog is not None:
+        watchdog.cancel()
+    else:
+        _report(out, scenario, outcome, log=log, options=options, dashboard=None)
     statements_ok = bool(scenario.statements.get("clean") and scenario.statements.get("identical"))
-    return reconciled and scenario.points_seen and statements_ok and scenario.partner_statements > 0
+    return outcome.reconciled and scenario.points_seen and statements_ok and scenario.partner_statements > 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -834,8 +894,26 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RATE",
         help="fail this share of the functions' DynamoDB calls as DynamoDB does (e.g. 0.1)",
     )
+    parser.add_argument(
+        "--keep-serving",
+        choices=["no", "yes", "in-a-terminal"],
+        default="no",
+        help="leave the stack running on ports 3000/3001 after the summary (the partner dashboard on the "
+        "demo's data) until Ctrl-C; in-a-terminal: only when run from one (make demo)",
+    )
+    parser.add_argument("--port", type=int, default=3000, help="the HTTP API's port when it keeps serving")
+    parser.add_argument("--lambda-port", type=int, default=3001, help="the Lambda API's, likewise")
     args = parser.parse_args(argv)
-    return 0 if run(args.dynamodb_local, args.state_dir, fault_rate=args.faults) else 1
+    in_a_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    keep = args.keep_serving == "yes" or (args.keep_serving == "in-a-terminal" and in_a_terminal)
+    ok = run(
+        args.dynamodb_local,
+        args.state_dir,
+        fault_rate=args.faults,
+        keep_serving=keep,
+        ports=(args.port, args.lambda_port),
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -336,9 +336,9 @@ def _stop_now(out: IO[str] | None, why: str) -> None:
     os._exit(1)
 
 
-def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
-    """Run until Ctrl-C or SIGTERM; stop in order, or at once on a second signal or when stopping in
-    order takes longer than STOP_TIMEOUT_SECONDS."""
+def stop_signals(out: IO[str] | None) -> tuple[threading.Event, threading.Timer]:
+    """Ctrl-C and SIGTERM set the event (a second one stops at once), and the watchdog to start when
+    stopping in order begins: past STOP_TIMEOUT_SECONDS it stops at once too."""
     stopping = threading.Event()
 
     def on_signal(signum: int, _: Any) -> None:
@@ -350,6 +350,13 @@ def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
         signal.signal(signum, on_signal)
     watchdog = threading.Timer(STOP_TIMEOUT_SECONDS, _stop_now, args=(out, "stopping took too long"))
     watchdog.daemon = True
+    return stopping, watchdog
+
+
+def serve(options: ServeOptions, out: IO[str] | None = None) -> int:
+    """Run until Ctrl-C or SIGTERM; stop in order, or at once on a second signal or when stopping in
+    order takes longer than STOP_TIMEOUT_SECONDS."""
+    stopping, watchdog = stop_signals(out)
     with running_stack(options) as running:
         print(running.banner(), file=out, flush=True)
         if options.faults:
