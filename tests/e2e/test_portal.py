@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -87,7 +88,8 @@ def sign_in(browser: WebDriver, base: str, api_key: str) -> None:
 
 
 def loaded(browser: WebDriver) -> None:
-    WebDriverWait(browser, WAIT_SECONDS).until(
+    """The dashboard answered (or said why not); a page still being left is waited for too."""
+    WebDriverWait(browser, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda page: (
             page.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true"
             or page.find_element(By.ID, "load-error").text
@@ -213,6 +215,7 @@ def test_the_operator_sees_a_partners_page_as_the_partner_does(portal: dict[str,
     browser.get(f"{portal['base']}/portal/console.html")
     field = browser.find_element(By.ID, "partner")
     field.send_keys("shop-a", Keys.ENTER)
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "partner=shop-a" in page.current_url)
     loaded(browser)
     assert browser.find_element(By.ID, "who").text == "Operator's view of shop-a"
     assert not browser.find_element(By.ID, "sign-out").is_displayed()
