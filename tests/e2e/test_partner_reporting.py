@@ -143,6 +143,10 @@ def test_a_partner_lists_its_statements_and_reads_one_through_a_short_lived_link
     mirrored = (
         stack.state_dir / "buckets/StatementsBucket/statements" / today / "partners" / f"{reporting['a']}.csv"
     )
+    # The local stack mirrors the bucket to files every second: give it a few.
+    deadline = time.monotonic() + 10
+    while not mirrored.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert body == mirrored.read_text()
 
 
