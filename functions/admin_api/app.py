@@ -41,6 +41,7 @@ from partnerpoints.models.partners import (
     NewPartner,
     Partner,
     PartnerId,
+    PartnerPage,
     PartnerSettings,
     RotatedSecrets,
 )
@@ -142,6 +143,20 @@ def list_api_keys(partner_id: PartnerId) -> ApiKeyList:
 @tracer.capture_method
 def revoke_api_key(partner_id: PartnerId, key_id: ApiKeyId) -> ApiKeyView:
     return get_partner_keys().revoke(partner_id, key_id)
+
+
+@app.get(
+    "/admin/partners",
+    tags=TAGS,
+    summary="Every partner's settings, a page at a time",
+    responses=answers({200: "a page of partners"}, InvalidCursor),
+)
+@tracer.capture_method
+def list_partners(
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> PartnerPage:
+    return get_partner_directory().list_partners(limit, cursor)
 
 
 @app.get(

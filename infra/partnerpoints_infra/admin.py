@@ -5,6 +5,7 @@ against the local stack and a deployment.
 
     partnerpoints admin [--api URL] partner create --file partner.json
     partnerpoints admin partner get PARTNER_ID
+    partnerpoints admin partner list            (every partner, page after page)
     partnerpoints admin partner update PARTNER_ID --file settings.json
     partnerpoints admin link create --partner PARTNER_ID --destination URL [--link-id ID] [--paused]
     partnerpoints admin link get LINK_ID
@@ -105,6 +106,23 @@ class AdminClient:
         return call(method, f"{self.api}{path}", body, sign_with=self.credentials, region=self.region)
 
 
+def _every_partner(_: argparse.Namespace, client: AdminClient) -> Answer:
+    """Every page of GET /admin/partners, as one answer (the first failing page's, if one fails)."""
+    partners: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page = client.request(
+            "GET", "/admin/partners?limit=100" + (f"&cursor={quote(cursor)}" if cursor else "")
+        )
+        if page.status != 200:
+            return page
+        partners += page.json()["partners"]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            body = json.dumps({"partners": partners, "next_cursor": None}).encode()
+            return Answer(200, page.headers, body)
+
+
 def _partner(args: argparse.Namespace, client: AdminClient) -> Answer:
     if args.verb in PARTNER_READINGS:
         return PARTNER_READINGS[args.verb](args, client)
@@ -154,6 +172,7 @@ def _api_key(args: argparse.Namespace, client: AdminClient) -> Answer:
 
 PARTNER_READINGS: dict[str, Callable[[argparse.Namespace, AdminClient], Answer]] = {
     "api-key": _api_key,
+    "list": _every_partner,
     "report": _report,
 }
 
@@ -379,10 +398,11 @@ def sign_postback(args: argparse.Namespace) -> int:
 
 def _add_partner_parser(nouns: Any) -> None:
     partner = nouns.add_parser(
-        "partner", help="partners: create, get, update, rotate-secret, api-key, statements, report"
+        "partner", help="partners: create, get, list, update, rotate-secret, api-key, statements, report"
     ).add_subparsers(dest="verb", required=True)
     partner.add_parser("create").add_argument("--file", type=Path, required=True, help="the partner as JSON")
     partner.add_parser("get").add_argument("partner_id")
+    partner.add_parser("list", help="every partner's settings")
     rotate = partner.add_parser("rotate-secret", help="new postback secret and token, shown once")
     rotate.add_argument("partner_id")
     rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous ones keep working")

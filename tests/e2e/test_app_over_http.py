@@ -266,6 +266,10 @@ def test_the_admin_command_manages_partners_and_links_over_the_api(
     assert "body.destination" in capsys.readouterr().err
     assert cli.main([*admin, "partner", "get", "no-such-partner"]) == 1
     assert "partner_not_found" in capsys.readouterr().err
+    assert cli.main([*admin, "partner", "list"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert partner_id in [partner["partner_id"] for partner in listed["partners"]]
+    assert listed["next_cursor"] is None
 
 
 def test_a_shopper_follows_a_member_link_over_http(

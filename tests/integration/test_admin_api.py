@@ -145,3 +145,43 @@ def test_a_partner_keeps_the_moment_its_time_zone_was_set(moto_stack: LocalStack
     status, refused = put({"time_zone": "Mars/Olympus"})
     assert status == 422
     assert refused["error"]["details"][0]["path"] == "body.time_zone"
+
+
+def _list_page(stack: LocalStack, query: dict[str, str]) -> tuple[int, Any]:
+    request = event("get-partners.json", queryStringParameters=query)
+    request["rawQueryString"] = "&".join(f"{name}={value}" for name, value in query.items())
+    return call(stack, request)
+
+
+def test_the_partner_list_pages_through_every_partner_once_without_secrets(moto_stack: LocalStack) -> None:
+    created = {}
+    for number in range(7):
+        body = {**body_of("post-partner.json"), "partner_id": f"shop-{number}", "name": f"Shop {number}"}
+        status, answer = call(moto_stack, event("post-partner.json", body=body))
+        assert status == 201
+        created[answer["partner_id"]] = answer
+
+    seen: list[str] = []
+    query = {"limit": "3"}
+    for _ in range(5):  # 7 partners, 3 a page: three pages, the last without a cursor
+        status, page = _list_page(moto_stack, query)
+        assert status == 200
+        assert len(page["partners"]) <= 3
+        ids = [partner["partner_id"] for partner in page["partners"]]
+        assert ids == sorted(ids)  # sorted within the page
+        seen += ids
+        for partner in page["partners"]:
+            assert not {"webhook_secret", "postback_token"} & set(partner)
+            assert partner["name"] == created[partner["partner_id"]]["name"]
+        if page["next_cursor"] is None:
+            break
+        query = {"limit": "3", "cursor": page["next_cursor"]}
+    assert sorted(seen) == sorted(created)  # every partner, none twice
+
+
+def test_a_forged_partner_list_cursor_is_refused(moto_stack: LocalStack) -> None:
+    forged = base64.urlsafe_b64encode(json.dumps({"member_id": "alice"}).encode()).decode()
+    status, answer = _list_page(moto_stack, {"cursor": forged})
+    assert (status, answer["error"]["code"]) == (400, "invalid_cursor")
+    status, answer = _list_page(moto_stack, {"limit": "0"})
+    assert status == 422

@@ -20,19 +20,19 @@ def encode_cursor(key: dict[str, str]) -> str:
 
 
 def decode_cursor(
-    cursor: str, attributes: frozenset[str], bound_to: tuple[str, str], what: str
+    cursor: str, attributes: frozenset[str], bound_to: tuple[str, str] | None, what: str
 ) -> dict[str, dict[str, str]]:
-    """The start key for DynamoDB; InvalidCursor unless `bound_to` = (attribute, value) holds."""
+    """The start key for DynamoDB; InvalidCursor unless `bound_to` = (attribute, value) holds (None: a
+    scan of a whole table, bound to nothing)."""
     try:
         key = json.loads(base64.urlsafe_b64decode((cursor + "=" * (-len(cursor) % 4)).encode()))
     except (ValueError, binascii.Error) as error:
         raise InvalidCursor("the cursor is not one this service issued") from error
-    attribute, value = bound_to
     if (
         not isinstance(key, dict)
         or set(key) != attributes
         or not all(isinstance(item, str) for item in key.values())
-        or key[attribute] != value
+        or (bound_to is not None and key[bound_to[0]] != bound_to[1])
     ):
         raise InvalidCursor(f"the cursor is not one this service issued for {what}")
     return {name: {"S": item} for name, item in key.items()}
@@ -42,12 +42,13 @@ def decode_cursor(
 class PageQuery(Generic[T]):
     """A query of an index paged by cursor: `run(start_key, count)` queries from `start_key` (None: the
     beginning) for at most `count` items; `key_of(item)` is the item's cursor (every key attribute of the
-    table and the index, as strings); the cursor must hold `bound_to`, the query's own key."""
+    table and the index, as strings); the cursor must hold `bound_to`, the query's own key (None for a
+    scan of a whole table)."""
 
     run: Callable[[dict[str, dict[str, str]] | None, int], Iterable[T]]
     key_of: Callable[[T], dict[str, str]]
     attributes: frozenset[str]
-    bound_to: tuple[str, str]
+    bound_to: tuple[str, str] | None
     what: str
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[T], str | None]:

@@ -14,6 +14,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from partnerpoints.dal.cursors import PageQuery
 from partnerpoints.dal.partner_tables import Credential, LinkItem, PartnerCredentialsItem, PartnerItem
 from partnerpoints.dal.tables import bind_tables
 from partnerpoints.dal.transactions import create_once, failed_condition
@@ -203,6 +204,22 @@ class PartnerStore:
             LinkItem(**link.model_dump()), LinkItem.link_id.exists(), LinkNotFound(f"no link {link.link_id}")
         )
         return link
+
+    def list_partners(self, limit: int, cursor: str | None) -> tuple[list[Partner], str | None]:
+        """A page of every partner, in the table's own order (a scan: the program has a few hundred
+        partners, not millions), and the cursor of the next page."""
+        pages = PageQuery[PartnerItem](
+            run=lambda start, count: PartnerItem.scan(limit=count, last_evaluated_key=start),
+            key_of=lambda last: {"partner_id": last.partner_id},
+            attributes=frozenset({"partner_id"}),
+            bound_to=None,
+            what="the partners",
+        )
+        try:
+            items, next_cursor = pages.page(limit, cursor)
+        except PynamoDBException as error:
+            raise StorageUnavailable("the partners could not be listed") from error
+        return [_to_partner(item) for item in items], next_cursor
 
     def time_zones(self, partner_ids: Collection[str]) -> dict[str, str | None]:
         """Each existing partner's reporting time zone (None: it has none), in one batch read."""

@@ -23,6 +23,7 @@ from partnerpoints.models.partners import (
     NewMemberLink,
     NewPartner,
     Partner,
+    PartnerPage,
     PartnerSettings,
 )
 from partnerpoints.observability import logger
@@ -84,6 +85,12 @@ class PartnerDirectory:
 
     def get_partner(self, partner_id: str) -> Partner:
         return self._store.get_partner(partner_id)
+
+    def list_partners(self, limit: int, cursor: str | None) -> PartnerPage:
+        partners, next_cursor = self._store.list_partners(limit, cursor)
+        return PartnerPage(
+            partners=sorted(partners, key=lambda partner: partner.partner_id), next_cursor=next_cursor
+        )
 
     def _partner_for_link(self, partner_id: str) -> Partner:
         try:

@@ -106,6 +106,13 @@ class Partner(NewPartner):
     )
 
 
+class PartnerPage(BaseModel):
+    """A page of partners (sorted by id within the page; pages follow the table's own order)."""
+
+    partners: list[Partner]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: the last page")
+
+
 class LinkStatus(StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
