@@ -196,3 +196,35 @@ def test_an_answer_without_state_is_retried_with_the_same_state() -> None:
     run_windowed(timed_stream([1, 2]), function, finals=1)
     assert function.finals == [("2026-02-28T23:59:00Z", {"count": 2})]
     assert [len(event["Records"]) for event in function.events] == [2, 2, 0]
+
+
+class RolledBackStream(ScriptedStream):
+    """moto's way with a cancelled transaction: after the first poll, every iterator taken so far reads
+    a stream copy that never grows again; only a fresh iterator sees the records written since."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__(total, fail_on_call=None)
+        self.generation = 0
+        self.visible = 2  # records 3.. are written after the rollback
+
+    def get_shard_iterator(self, **request: Any) -> dict[str, Any]:
+        iterator = super().get_shard_iterator(**request)["ShardIterator"]
+        return {"ShardIterator": f"{iterator}:{self.generation}"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        self.calls += 1
+        _, position_text, generation = ShardIterator.split(":")
+        position = int(position_text)
+        if self.calls == 2:  # the rollback: the stream goes on in a new generation of objects
+            self.generation, self.visible = 1, len(self.records)
+        if int(generation) != self.generation:
+            return {"Records": [], "NextShardIterator": ShardIterator}  # the orphaned copy
+        batch = self.records[position : min(position + Limit, self.visible)]
+        return {"Records": batch, "NextShardIterator": f"at:{position + len(batch)}:{generation}"}
+
+
+def test_an_iterator_left_on_a_rolled_back_copy_is_taken_afresh_and_nothing_is_lost() -> None:
+    function = ScriptedFunction()
+    run_pump(RolledBackStream(total=5), function, until=5)
+    delivered = [sequence for batch in function.batches for sequence in batch]
+    assert delivered == ["1", "2", "3", "4", "5"]

@@ -29,6 +29,11 @@ from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import resources_of_type
 
 POLL_INTERVAL_SECONDS = 0.2
+# An iterator that brought nothing this many polls in a row is taken afresh from the checkpoint: moto
+# rolls a cancelled TransactWriteItems back by replacing its tables with copies, and an iterator taken
+# before that keeps reading the discarded copy's stream, which never grows again (a silent stall that
+# fault injection found). Cheap, and harmless against DynamoDB Local or AWS.
+IDLE_POLLS_BEFORE_REFRESH = 5
 RETRY_DELAY_SECONDS = 0.2
 MAX_RETRY_DELAY_SECONDS = 2.0
 
@@ -120,6 +125,7 @@ class StreamPump(BackgroundLoop):
         self._printer = printer
         self._iterators: dict[str, str | None] = {}
         self._checkpoints: dict[str, str] = {}  # shard -> last sequence number handled
+        self._idle_polls: dict[str, int] = {}  # shard -> polls in a row that brought no record
         self._windows: dict[str, OpenWindow] = {}  # shard -> its open tumbling window
         super().__init__(f"stream-{mapping.name}")
 
@@ -172,7 +178,21 @@ class StreamPump(BackgroundLoop):
             self._deliver(shard_id, records)
             self._checkpoints[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         self._iterators[shard_id] = answer.get("NextShardIterator")
+        idle = 0 if records else self._idle_polls.get(shard_id, 0) + 1
+        self._idle_polls[shard_id] = idle
+        if (
+            idle >= IDLE_POLLS_BEFORE_REFRESH
+            and self._iterators[shard_id] is not None
+            and self._can_resume(shard_id)
+        ):
+            self._idle_polls[shard_id] = 0
+            self._resume(shard_id)
         return bool(records)
+
+    def _can_resume(self, shard_id: str) -> bool:
+        # Without a checkpoint only TRIM_HORIZON can be taken again (nothing was handled yet); LATEST
+        # would skip what was written since the stack started.
+        return shard_id in self._checkpoints or self.mapping.starting_position == "TRIM_HORIZON"
 
     def _resume(self, shard_id: str) -> None:
         """A fresh iterator just after the last record handled (or at the mapping's start)."""
