@@ -301,6 +301,7 @@ class Scenario:
         decision = {"decision": "approve", "note": "corporate order, confirmed by phone"}
         answer = call("POST", f"{self.base}/admin/orders/shop-a/A-1002/review", decision, sign_with=OPERATOR)
         self.show("POST approve A-1002", answer, f"counts: {answer.json()['counts']}")
+        self.wait_for_points("alice's balance after the approval", lambda main: main["pending"] > 0)
 
     def main_account(self, member: str) -> dict[str, int]:
         answer = self.as_member(member, f"/members/{member}/balance")
@@ -880,7 +881,13 @@ def run(
     else:
         _report(out, scenario, outcome, log=log, options=options, dashboard=None)
     statements_ok = bool(scenario.statements.get("clean") and scenario.statements.get("identical"))
-    return outcome.reconciled and scenario.points_seen and statements_ok and scenario.partner_statements > 0
+    return (
+        outcome.reconciled
+        and scenario.points_seen
+        and statements_ok
+        and scenario.partner_statements > 0
+        and scenario.summary_matches_statement
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

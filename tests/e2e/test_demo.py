@@ -33,6 +33,9 @@ def check_scenario(output: str) -> None:
         line.startswith("GET alice's balance after the partial refund -> pending 0, available 1")
         for line in lines
     )
+    assert any(
+        line.startswith("GET alice's balance after the approval -> pending 45, available 1") for line in lines
+    )
     assert "order points pending shown after the postback, released after the hold, refund reversed" in lines
     # A-1001 released 2 and its partial refund took 1 back: 1 of alice's available points is its.
     assert (
