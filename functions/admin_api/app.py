@@ -1,5 +1,5 @@
-"""AdminApiFunction: partners, links, postback credentials and order review for operators
-(IAM-authorized routes)."""
+"""AdminApiFunction: partners, links, postback credentials, order review and the overview of the
+program's queues and nightly runs, for operators (IAM-authorized routes)."""
 
 from datetime import timedelta
 from typing import Annotated, Any
@@ -23,10 +23,12 @@ from partnerpoints.exceptions import (
 from partnerpoints.http_api import create_http_app, member_link_url, public_base_url
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.earning import check_with_earning_rules
+from partnerpoints.logic.operations import MAX_NIGHTS, get_operations
 from partnerpoints.logic.order_review import get_order_review
 from partnerpoints.logic.partner_keys import get_partner_keys
 from partnerpoints.logic.partners import get_partner_directory
 from partnerpoints.logic.postback_credentials import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
+from partnerpoints.models.operations import OperationsOverview
 from partnerpoints.models.orders import Attention, OrdersPage, OrderView, ReviewRequest
 from partnerpoints.models.partner_keys import ApiKeyId, ApiKeyList, ApiKeyView, IssuedApiKey, NewApiKey
 from partnerpoints.models.partners import (
@@ -83,7 +85,10 @@ REQUIREMENTS = Requirements(
     ),
     variables=(
         "CLICK_SIGNING_SECRET_ARN",
+        "DEAD_LETTER_QUEUE_URL",
         "EARNING_RULES",
+        "STATEMENTS_BUCKET_NAME",
+        "STATEMENT_TASKS_QUEUE_URL",
     ),
 )
 check_with_earning_rules(REQUIREMENTS)
@@ -268,6 +273,18 @@ def get_order(partner_id: PartnerId, order_id: str) -> OrderView:
 @tracer.capture_method
 def review_order(partner_id: PartnerId, order_id: str, decision: ReviewRequest) -> OrderView:
     return get_order_review().decide(partner_id, order_id, decision).view()
+
+
+@app.get(
+    "/admin/operations",
+    tags=TAGS,
+    summary="What needs an operator besides orders: the dead-letter queue, the nightly run's queue, "
+    "the last nights' statement runs and their reconciliation",
+    responses=answers({200: "the overview, today's run first"}),
+)
+@tracer.capture_method
+def operations_overview(nights: Annotated[int, Query(ge=1, le=MAX_NIGHTS)] = 7) -> OperationsOverview:
+    return get_operations().overview(nights)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -37,6 +37,8 @@ against the local stack and a deployment.
     partnerpoints admin statements run [--date YYYY-MM-DD] [--no-wait]   (Lambda Invoke API; then the
                                          manifest; exit 1 when the reconciliation lists a mismatch)
     partnerpoints admin statements status YYYY-MM-DD|YYYY-MM
+    partnerpoints admin operations [--nights 7]   (dead-letter queue and nightly queue depths, the last
+                                         nights' statement runs and their reconciliation)
     partnerpoints admin sign-postback --file body.json [--id MSG_ID]
                                          (the secret from $PARTNERPOINTS_WEBHOOK_SECRET)
 
@@ -366,7 +368,12 @@ def _statements(args: argparse.Namespace, client: AdminClient) -> Answer:
     return Answer(200 if clean else 409, {}, json.dumps(manifests).encode())
 
 
+def _operations(args: argparse.Namespace, client: AdminClient) -> Answer:
+    return client.request("GET", f"/admin/operations?nights={args.nights}")
+
+
 _NOUNS = {
+    "operations": _operations,
     "partner": _partner,
     "link": _link,
     "member-link": _member_link,
@@ -489,6 +496,8 @@ def add_parser(commands: Any) -> None:
     member_link.add_argument("member_id")
     member_link.add_argument("link_id")
 
+    operations = nouns.add_parser("operations", help="queues and the last nights' statement runs")
+    operations.add_argument("--nights", type=int, default=7, help="how many days back, today first (1 to 31)")
     order = nouns.add_parser("order", help="orders waiting for a decision: list, get, review").add_subparsers(
         dest="verb", required=True
     )

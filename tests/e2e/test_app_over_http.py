@@ -367,6 +367,19 @@ def test_the_admin_command_closes_a_day_and_the_statements_are_files(
     assert "still to come" in capsys.readouterr().err
 
 
+def test_the_admin_command_shows_the_queues_and_the_last_nights(
+    app_stack: ServedStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = ["admin", "--state-dir", str(app_stack.state_dir), "operations"]
+    assert cli.main([*admin, "--nights", "2"]) == 0
+    overview = json.loads(capsys.readouterr().out)
+    assert len(overview["nights"]) == 2
+    assert overview["nights"][0]["day"] > overview["nights"][1]["day"]  # today first
+    assert set(overview["dead_letter_queue"]) == {"messages", "in_flight"}
+    assert cli.main([*admin, "--nights", "40"]) == 1
+    assert "nights" in capsys.readouterr().err
+
+
 def test_an_order_stamped_seconds_before_its_click_by_a_slow_clock_accrues_for_the_member(
     app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -18,6 +18,7 @@ EXPECTED_STATUS = {
     "AdminApiFunction/post-partner-invalid.json": 422,
     "AdminApiFunction/get-partner-unknown.json": 404,
     "AdminApiFunction/get-partners.json": 200,
+    "AdminApiFunction/get-operations.json": 200,
     "AdminApiFunction/post-link.json": 422,
     "AdminApiFunction/post-link-host-not-allowed.json": 422,
     "AdminApiFunction/put-link-pause.json": 404,

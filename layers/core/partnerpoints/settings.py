@@ -80,6 +80,8 @@ VARIABLES: dict[str, Variable] = {
     "promo_code_batch_function_name": Variable("PROMO_CODE_BATCH_FUNCTION_NAME"),
     "statements_bucket_name": Variable("STATEMENTS_BUCKET_NAME"),
     "statement_tasks_queue_url": Variable("STATEMENT_TASKS_QUEUE_URL"),
+    # Read by the operator console only: how many failed batches and tasks wait there.
+    "dead_letter_queue_url": Variable("DEAD_LETTER_QUEUE_URL"),
     # Months without qualifying activity after which a member's available main points expire.
     "expiry_months": Variable("EXPIRY_MONTHS", _whole_number(1, 120), DEFAULT_EXPIRY_MONTHS),
     # How far a partner's clock may be off ours: an order stamped up to this much before its click is
@@ -104,6 +106,7 @@ class Settings:
     promo_code_batch_function_name: str | None = None
     statements_bucket_name: str | None = None
     statement_tasks_queue_url: str | None = None
+    dead_letter_queue_url: str | None = None
     expiry_months: int = DEFAULT_EXPIRY_MONTHS
     clock_tolerance_seconds: int = DEFAULT_CLOCK_TOLERANCE_SECONDS
     dynamodb_endpoint_url: str | None = None

@@ -32,6 +32,7 @@ from partnerpoints.logic.accrual import Accrual
 from partnerpoints.logic.earning import get_earning_rules
 from partnerpoints.logic.partner_analytics import PartnerAnalytics
 from partnerpoints.logic.statement_documents import member_files, partner_files
+from partnerpoints.logic.statement_runs import prefix, run_progress
 from partnerpoints.logic.statements import (
     EXPIRY_NOTICE_DAYS,
     QUALIFYING_KINDS,
@@ -47,10 +48,6 @@ from partnerpoints.settings import Settings
 
 RECONCILE_ATTEMPTS = 3  # the history index trails a posting by moments: re-read before reporting
 RECONCILE_PAUSE_SECONDS = 0.5
-
-
-def prefix(period: Period) -> str:
-    return f"statements/{period.label}/"
 
 
 PARTNER_INDEX = "statements/by-partner/"  # an empty object per partner statement: one listing finds them
@@ -155,8 +152,7 @@ class NightlyStatements:
         }
 
     def status(self, period: Period) -> dict[str, Any]:
-        manifest = self._files.get_json(f"{prefix(period)}manifest.json")
-        done = len(self._files.keys(f"{prefix(period)}shards/"))
+        done, manifest = run_progress(self._files, period)
         return {"period": period.label, "shards_done": done, "shards": self._shards, "manifest": manifest}
 
     # ------------------------------------------------------------------ one queued shard
