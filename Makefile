@@ -10,7 +10,7 @@ SAM_INSTALLED := $(SAM_VENV)/.installed
 SAM := $(SAM_VENV)/bin/sam
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: help bootstrap portal-assets demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build openapi clean
+.PHONY: help bootstrap portal-assets portal-screenshots demo serve test pytest calendar lint typecheck template-check unit integration e2e bench build openapi clean
 
 help:
 	@echo "make demo               run the main job on the embedded local stack"
@@ -21,6 +21,7 @@ help:
 	@echo "make build              sam validate --lint and sam build (what sam deploy ships)"
 	@echo "make openapi            regenerate docs/openapi.json from the handlers and the template"
 	@echo "make bench              requests, capacity units, latencies, cold imports: rewrites docs/benchmarks.md"
+	@echo "make portal-screenshots the portal's browser tests, then the README's screenshots into docs/images/"
 
 # The virtual environment is rebuilt when a pin changes.
 $(INSTALLED): pyproject.toml layers/core/requirements.txt requirements-dev.txt
@@ -110,6 +111,13 @@ calendar: bootstrap
 	@printf '%s\n' $(CALENDAR_MOMENTS) | xargs -P $(CALENDAR_JOBS) -I MOMENT sh -c '\
 	  out=$$($(BIN)/pytest -m calendar --no-cov -p no:cacheprovider -q --calendar-date=MOMENT 2>&1); rc=$$?; \
 	  printf "== date-sensitive tests at %s\n%s\n" MOMENT "$$out"; exit $$rc'
+
+# The screenshots the README and docs/portal.md show: the browser tests on the demo's data write them
+# under test-output/portal/; the desktop dashboard and the operator's overview are kept in docs/images/.
+portal-screenshots: bootstrap
+	$(BIN)/pytest tests/e2e/test_portal.py --no-cov -p no:cacheprovider -q
+	mkdir -p docs/images
+	cp test-output/portal/partner-dashboard-1280.png test-output/portal/operator-overview-1280.png docs/images/
 
 unit: $(INSTALLED)
 	$(BIN)/pytest tests/unit

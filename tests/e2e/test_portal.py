@@ -227,6 +227,47 @@ def test_the_operator_sees_a_partners_page_as_the_partner_does(portal: dict[str,
     assert console_errors(browser) == []
 
 
+def test_the_operator_sees_the_machinery_and_every_partner(portal: dict[str, Any]) -> None:
+    """The queues' depths and the last nights as GET /admin/operations answers them; each partner's last
+    seven days as its summary does; a partner's name opens its page."""
+    browser = portal["browser"]
+    browser.get(f"{portal['base']}/portal/console.html")
+    WebDriverWait(browser, WAIT_SECONDS).until(
+        lambda page: page.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "true"
+    )
+    overview = operator(portal, "/admin/operations?nights=7")
+    assert int(card(browser, "dead-letters")[0]) == overview["dead_letter_queue"]["messages"]
+    assert int(card(browser, "statement-tasks")[0]) == overview["statement_tasks"]["messages"]
+    shown = rows(browser, "nights-table")
+    assert len(shown) == 7
+    for night, row in zip(overview["nights"], shown, strict=True):
+        assert row[1] == f"{night['shards_done']} of {night['shards']}"
+        if night["manifest_written"]:
+            assert row[4] == ("Clean" if night["clean"] else f"{night['mismatches']} mismatched accounts")
+    # The demo closed its day: that run is there, clean, and the page says which was the last.
+    assert any(night["manifest_written"] and night["clean"] for night in overview["nights"])
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-last-reconciliation") == "true"
+
+    today = datetime.now(UTC).date()
+    week = f"from={(today - timedelta(days=6)).isoformat()}&to={today.isoformat()}"
+    partners = operator(portal, "/admin/partners")["partners"]
+    by_id = {row[1]: row for row in rows(browser, "partners-table")}
+    assert set(by_id) == {partner["partner_id"] for partner in partners}
+    totals = operator(portal, f"/admin/partners/shop-a/summary?{week}")["totals"]
+    assert by_id["shop-a"][2] == f"{totals['clicks']['total']:,}"
+    assert by_id["shop-a"][3] == f"{totals['orders']['new']:,}"
+    assert by_id["shop-a"][4] == f"€{Decimal(totals['money'][0]['gross_sales']):,.2f}"
+    screenshot(browser, "operator-overview", 1280)
+    screenshot(browser, "operator-overview", 360)
+    assert console_errors(browser) == []
+
+    browser.find_element(By.CSS_SELECTOR, "#partners-table a[href*='partner=shop-a']").send_keys(Keys.ENTER)
+    WebDriverWait(browser, WAIT_SECONDS).until(lambda page: "partner=shop-a" in page.current_url)
+    loaded(browser)
+    assert browser.find_element(By.ID, "who").text == "Operator's view of shop-a"
+    assert console_errors(browser) == []
+
+
 @pytest.mark.parametrize("member", ["alice", "bob"])
 def test_a_members_statement_is_made_for_people(portal: dict[str, Any], member: str) -> None:
     """The HTML statement the member receives, opened as the file the demo wrote: the summary first,
