@@ -20,7 +20,7 @@ from partnerpoints.exceptions import (
     PartnerPointsError,
     StatementNotFound,
 )
-from partnerpoints.http_api import FirstDay, LastDay, create_http_app
+from partnerpoints.http_api import FirstDay, LastDay, calling_partner, create_http_app
 from partnerpoints.http_errors import answers
 from partnerpoints.logic.partner_analytics import get_partner_analytics
 from partnerpoints.logic.partner_reports import get_partner_reports
@@ -54,11 +54,6 @@ REQUIREMENTS.check()
 app = create_http_app()
 PARTNER_TAGS = ["partners"]
 OPERATOR_TAGS = ["operators"]
-REFUSALS = {
-    "invalid_api_key": "the API key is not one the program issued",
-    "api_key_revoked": "the API key was revoked",
-    "api_key_expired": "the API key has expired",
-}
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=16)]
 OrdersCursor = Annotated[str | None, Query(max_length=1024)]
@@ -69,16 +64,7 @@ Zone = Annotated[
 
 
 def _calling_partner() -> str:
-    """The partner whose key called: the only partner a /partner route may read."""
-    context = app.current_event.request_context.authorizer.get_lambda or {}
-    partner_id = context.get("partner_id")
-    if partner_id:
-        logger.append_keys(partner_id=partner_id, key_id=context.get("key_id"))
-        return str(partner_id)
-    code = str(context.get("refusal", "invalid_api_key"))
-    raise ApiKeyRefused(
-        REFUSALS.get(code, REFUSALS["invalid_api_key"]), code=code if code in REFUSALS else None
-    )
+    return calling_partner(app.current_event)
 
 
 @app.get(

@@ -14,9 +14,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel
 
-from partnerpoints.exceptions import NotYourAccount
+from partnerpoints.exceptions import ApiKeyRefused, NotYourAccount
 from partnerpoints.http_errors import register_error_handlers
 from partnerpoints.models.partners import MemberLink
+from partnerpoints.observability import logger
 
 ADMIN_SCOPE = "admin"
 Answer = TypeVar("Answer", bound=BaseModel)
@@ -85,6 +86,28 @@ def require_member_access(event: APIGatewayProxyEventV2, member_id: str) -> None
         return
     if claims.get("sub") != member_id:
         raise NotYourAccount("a member may only see and use their own accounts")
+
+
+API_KEY_REFUSALS = {
+    "invalid_api_key": "the API key is not one the program issued",
+    "api_key_revoked": "the API key was revoked",
+    "api_key_expired": "the API key has expired",
+}
+
+
+def calling_partner(event: APIGatewayProxyEventV2) -> str:
+    """The partner whose API key called a /partner route (PartnerKeyAuthorizer named it): the only
+    partner that route may read or change. A refused key is answered 401 with the authorizer's reason."""
+    context = event.request_context.authorizer.get_lambda or {}
+    partner_id = context.get("partner_id")
+    if partner_id:
+        logger.append_keys(partner_id=partner_id, key_id=context.get("key_id"))
+        return str(partner_id)
+    code = str(context.get("refusal", "invalid_api_key"))
+    raise ApiKeyRefused(
+        API_KEY_REFUSALS.get(code, API_KEY_REFUSALS["invalid_api_key"]),
+        code=code if code in API_KEY_REFUSALS else None,
+    )
 
 
 def operator_of(event: APIGatewayProxyEventV2) -> str:

@@ -35,9 +35,13 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: whsec_ and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
+
+
 def _new_pair() -> tuple[str, str]:
-    secret = "whsec_" + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-    return secret, secrets.token_urlsafe(TOKEN_BYTES)
+    return new_webhook_secret(), secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def issue(partner_id: str) -> IssuedCredentials:
@@ -51,9 +55,11 @@ def issue(partner_id: str) -> IssuedCredentials:
     return IssuedCredentials(credentials, secret, token)
 
 
-def _retire(
+def retire(
     current: tuple[tuple[str, datetime | None], ...], new: str, now: datetime, until: datetime
 ) -> tuple[tuple[str, datetime | None], ...]:
+    """`new` first (no expiry), then the credentials still active now, each valid until `until` at the
+    latest; beyond MAX_ACTIVE the oldest go at once. Shared by every rotating credential."""
     still_active = [
         (value, until if expires is None else min(expires, until))
         for value, expires in current
@@ -73,8 +79,8 @@ def rotate(
     until = now + grace
     credentials = PartnerCredentials(
         partner_id=partner_id,
-        webhook_secrets=_retire(current.webhook_secrets, secret, now, until),
-        token_digests=_retire(current.token_digests, token_digest(token), now, until),
+        webhook_secrets=retire(current.webhook_secrets, secret, now, until),
+        token_digests=retire(current.token_digests, token_digest(token), now, until),
         revision=current.revision + 1,
     )
     return IssuedCredentials(credentials, secret, token)
