@@ -23,6 +23,9 @@ against the local stack and a deployment.
                                          (what the partner reads at /partner/summary, links, sub ids;
                                           --partner-time-zone: the partner's local days, not UTC's)
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
+    partnerpoints admin webhook-endpoint create --url URL [--event-type T ...] [--description TEXT]
+    partnerpoints admin webhook-endpoint list | get ID | delete ID | rotate-secret ID [--grace-hours 24]
+    partnerpoints admin webhook-endpoint update ID [--url URL] [--event-type T ...] [--enabled yes|no]
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
     partnerpoints admin order review PARTNER_ID ORDER_ID --decision approve|reject --note TEXT [--member-id M]
@@ -209,6 +212,36 @@ def _link(args: argparse.Namespace, client: AdminClient) -> Answer:
     return client.request("PUT", f"/admin/links/{args.link_id}", body)
 
 
+def _webhook_endpoint_update(client: AdminClient, one: str, args: argparse.Namespace) -> Answer:
+    """An update replaces the settings: what is not given is kept as it is."""
+    current = client.request("GET", one)
+    if current.status != 200:
+        return current
+    endpoint = current.json()
+    body = {
+        "url": args.url or endpoint["url"],
+        "event_types": args.event_type if args.event_type is not None else endpoint["event_types"],
+        "description": args.description if args.description is not None else endpoint["description"],
+        "enabled": {"yes": True, "no": False}.get(args.enabled, endpoint["enabled"]),
+    }
+    return client.request("PUT", one, body)
+
+
+def _webhook_endpoint(args: argparse.Namespace, client: AdminClient) -> Answer:
+    endpoints = "/admin/webhook-endpoints"
+    if args.verb == "create":
+        body = {"url": args.url, "event_types": args.event_type or [], "description": args.description or ""}
+        return client.request("POST", endpoints, body)
+    if args.verb == "list":
+        return client.request("GET", endpoints)
+    one = f"{endpoints}/{quote(args.endpoint_id, safe='')}"
+    if args.verb == "update":
+        return _webhook_endpoint_update(client, one, args)
+    if args.verb == "rotate-secret":
+        return client.request("POST", f"{one}/rotate-secret?grace_hours={args.grace_hours}")
+    return client.request({"get": "GET", "delete": "DELETE"}[args.verb], one)
+
+
 def _member_link(args: argparse.Namespace, client: AdminClient) -> Answer:
     return client.request(
         "POST", "/admin/member-links", {"member_id": args.member_id, "link_id": args.link_id}
@@ -378,6 +411,7 @@ _NOUNS = {
     "link": _link,
     "member-link": _member_link,
     "order": _order,
+    "webhook-endpoint": _webhook_endpoint,
     "release": _release,
     "spend": _spend,
     "promo": _promo,
@@ -401,6 +435,30 @@ def sign_postback(args: argparse.Namespace) -> int:
     for name, value in signature_headers(secret, body, args.id).items():
         print(f"{name}: {value}")
     return 0
+
+
+def _add_webhook_endpoint_parser(nouns: Any) -> None:
+    endpoint = nouns.add_parser(
+        "webhook-endpoint",
+        help="the program's webhook endpoints: create, list, get, update, delete, rotate-secret",
+    ).add_subparsers(dest="verb", required=True)
+    for verb in ("create", "update"):
+        parser = endpoint.add_parser(verb)
+        if verb == "update":
+            parser.add_argument("endpoint_id")
+        parser.add_argument("--url", required=verb == "create", help="https, public addresses only")
+        parser.add_argument(
+            "--event-type", action="append", help="an event to send (repeat it); none: every event"
+        )
+        parser.add_argument("--description")
+        if verb == "update":
+            parser.add_argument("--enabled", choices=["yes", "no"], help="enable again, or disable")
+    endpoint.add_parser("list")
+    for verb in ("get", "delete"):
+        endpoint.add_parser(verb).add_argument("endpoint_id")
+    rotate = endpoint.add_parser("rotate-secret", help="a new secret, shown once")
+    rotate.add_argument("endpoint_id")
+    rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous one keeps signing")
 
 
 def _add_partner_parser(nouns: Any) -> None:
@@ -496,6 +554,7 @@ def add_parser(commands: Any) -> None:
     member_link.add_argument("member_id")
     member_link.add_argument("link_id")
 
+    _add_webhook_endpoint_parser(nouns)
     operations = nouns.add_parser("operations", help="queues and the last nights' statement runs")
     operations.add_argument("--nights", type=int, default=7, help="how many days back, today first (1 to 31)")
     order = nouns.add_parser("order", help="orders waiting for a decision: list, get, review").add_subparsers(

@@ -380,6 +380,38 @@ def test_the_admin_command_shows_the_queues_and_the_last_nights(
     assert "nights" in capsys.readouterr().err
 
 
+def test_the_admin_command_manages_the_programs_webhook_endpoints(
+    app_stack: ServedStack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The served stack accepts receivers on this machine (WebhookPrivateTargets=allow-loopback) and
+    still refuses every other private address."""
+    admin = ["admin", "--state-dir", str(app_stack.state_dir), "webhook-endpoint"]
+    url = "http://127.0.0.1:9/receiver"
+    assert cli.main([*admin, "create", "--url", url, "--event-type", "points.available"]) == 0
+    created = json.loads(capsys.readouterr().out)
+    assert created["secret"].startswith("whsec_")
+    endpoint_id = created["endpoint_id"]
+    assert cli.main([*admin, "update", endpoint_id, "--enabled", "no"]) == 0
+    updated = json.loads(capsys.readouterr().out)
+    assert (updated["url"], updated["event_types"], updated["disabled_reason"]) == (
+        url,
+        ["points.available"],
+        "by_owner",
+    )
+    assert cli.main([*admin, "rotate-secret", endpoint_id, "--grace-hours", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["secret"] != created["secret"]
+    assert cli.main([*admin, "list"]) == 0
+    listed = capsys.readouterr().out
+    assert endpoint_id in listed
+    assert created["secret"] not in listed
+    assert cli.main([*admin, "delete", endpoint_id]) == 0
+    capsys.readouterr()
+    assert cli.main([*admin, "get", endpoint_id]) == 1
+    assert "webhook_endpoint_not_found" in capsys.readouterr().err
+    assert cli.main([*admin, "create", "--url", "http://10.0.0.8/receiver"]) == 1
+    assert "private address" in capsys.readouterr().err
+
+
 def test_an_order_stamped_seconds_before_its_click_by_a_slow_clock_accrues_for_the_member(
     app_stack: ServedStack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -69,6 +69,11 @@ _INHERITED = (
 )
 
 
+# Template parameters the served stack sets otherwise than AWS would: the test receivers of webhooks
+# run on this machine (docs/webhooks.md). Tests of a stack built without serving keep AWS's defaults.
+LOCAL_PARAMETERS = {"WebhookPrivateTargets": "allow-loopback"}
+
+
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -247,6 +252,7 @@ def running_stack(options: ServeOptions, printer: Printer | None = None) -> Iter
     with ExitStack() as cleanup:
         endpoints: Endpoints = cleanup.enter_context(backends(options.use_dynamodb_local))
         stack = provision(endpoints, template_path=options.template_path)
+        stack.parameters.update(LOCAL_PARAMETERS)
         specs = function_specs(stack)
         session = boto3.session.Session(region_name=endpoints.region)
         sqs = session.client("sqs", endpoint_url=endpoints.sqs)

@@ -82,6 +82,12 @@ class ApiKeyNotFound(NotFound):
     code = "api_key_not_found"
 
 
+class WebhookEndpointNotFound(NotFound):
+    """No such endpoint, or one of another owner (a partner cannot tell the difference)."""
+
+    code = "webhook_endpoint_not_found"
+
+
 class StatementNotFound(NotFound):
     code = "statement_not_found"
 

@@ -57,6 +57,15 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        if raw not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, not {raw!r}")
+        return raw
+
+    return parse
+
+
 @dataclass(frozen=True)
 class Variable:
     """One environment variable: the setting it feeds, how it is parsed (a ValueError says what is
@@ -89,6 +98,11 @@ VARIABLES: dict[str, Variable] = {
     "clock_tolerance_seconds": Variable(
         "CLOCK_TOLERANCE_SECONDS", _whole_number(0, 3600), DEFAULT_CLOCK_TOLERANCE_SECONDS
     ),
+    # Where webhooks may go besides public addresses: nowhere in AWS; the local stack's own loopback
+    # receivers locally (logic.webhook_targets).
+    "webhook_private_targets": Variable(
+        "WEBHOOK_PRIVATE_TARGETS", _one_of("refuse", "allow-loopback"), "refuse"
+    ),
     # Set only locally (DynamoDB Local); in AWS boto3 finds the regional endpoint itself.
     "dynamodb_endpoint_url": Variable("DYNAMODB_ENDPOINT_URL"),
 }
@@ -107,6 +121,7 @@ class Settings:
     statements_bucket_name: str | None = None
     statement_tasks_queue_url: str | None = None
     dead_letter_queue_url: str | None = None
+    webhook_private_targets: str = "refuse"
     expiry_months: int = DEFAULT_EXPIRY_MONTHS
     clock_tolerance_seconds: int = DEFAULT_CLOCK_TOLERANCE_SECONDS
     dynamodb_endpoint_url: str | None = None

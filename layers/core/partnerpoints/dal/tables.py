@@ -23,6 +23,7 @@ from partnerpoints.dal.promo_tables import (
     PromoHoldingItem,
     PromoRedemptionItem,
 )
+from partnerpoints.dal.webhook_tables import WebhookEndpointItem
 from partnerpoints.settings import Settings
 
 # Template logical id -> model: the one list of the tables of record. The drift test compares each pair;
@@ -47,6 +48,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "OrderChangesTable": OrderChangeItem,
     "PartnerCountersTable": PartnerCounterItem,
     "MemberClicksTable": MemberClickItem,
+    "WebhookEndpointsTable": WebhookEndpointItem,
 }
 
 

@@ -1,0 +1,109 @@
+"""Outbound webhooks: the endpoints partners and the program's apps register to be told what happens,
+and the events they can choose from (Standard Webhooks, like the postbacks the program receives)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from partnerpoints.models.partners import PartnerId
+
+EndpointId = Annotated[str, StringConstraints(pattern=r"^we_[a-z0-9]{16}$")]
+
+
+class EventType(StrEnum):
+    ORDER_CREATED = "order.created"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    ORDER_REVIEW_REQUIRED = "order.review_required"
+    POINTS_PENDING = "points.pending"
+    POINTS_AVAILABLE = "points.available"
+    POINTS_REVERSED = "points.reversed"
+    POINTS_EXPIRING = "points.expiring"
+    POINTS_EXPIRED = "points.expired"
+    TIER_CHANGED = "tier.changed"
+    PROMO_REDEEMED = "promo.redeemed"
+    PROMO_REVOKED = "promo.revoked"
+    STATEMENT_READY = "statement.ready"
+    # To the program's endpoints only: one of the endpoints was disabled (gone, or failing for long).
+    ENDPOINT_DISABLED = "webhook.endpoint_disabled"
+
+
+# What concerns a partner: its orders and its statements. Members' points, tiers and promo codes are
+# the program's business (its member apps), never a partner's.
+PARTNER_EVENT_TYPES = frozenset(
+    {
+        EventType.ORDER_CREATED,
+        EventType.ORDER_STATUS_CHANGED,
+        EventType.ORDER_REVIEW_REQUIRED,
+        EventType.STATEMENT_READY,
+    }
+)
+
+
+class Owner(StrEnum):
+    PROGRAM = "program"
+    PARTNER = "partner"
+
+
+class DisabledReason(StrEnum):
+    BY_OWNER = "by_owner"  # enabled: false in a PUT
+    GONE = "gone"  # the receiver answered 410 Gone
+    FAILING = "failing"  # 20 events in a row could not be delivered
+
+
+class WebhookEndpointSettings(BaseModel):
+    """What the owner chooses (a PUT replaces all of it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(
+        min_length=9,
+        max_length=2048,
+        description="https only; its host must resolve to public addresses only (checked again before "
+        "every delivery)",
+        examples=["https://hooks.example.com/partnerpoints"],
+    )
+    event_types: list[EventType] = Field(
+        default_factory=list,
+        max_length=len(EventType),
+        description="the events to send; empty: every event the owner may receive",
+    )
+    description: str = Field(default="", max_length=200)
+    enabled: bool = True
+
+
+class WebhookEndpoint(WebhookEndpointSettings):
+    """An endpoint as its owner reads it: never its secret."""
+
+    endpoint_id: EndpointId
+    owner: Owner
+    partner_id: PartnerId | None = Field(default=None, description="the partner whose endpoint it is")
+    disabled_reason: DisabledReason | None = Field(
+        default=None, description="why it is disabled (null while enabled)"
+    )
+    disabled_at: datetime | None = None
+    previous_secret_valid_until: datetime | None = Field(
+        default=None,
+        description="after a rotation: until when deliveries are signed with the previous secret too",
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class CreatedWebhookEndpoint(WebhookEndpoint):
+    secret: str = Field(description="the whsec_ signing secret, shown this once")
+
+
+class RotatedWebhookSecret(BaseModel):
+    endpoint_id: EndpointId
+    secret: str = Field(description="the new whsec_ signing secret, shown this once")
+    previous_valid_until: datetime = Field(
+        description="until then every delivery carries a signature with each secret"
+    )
+
+
+class WebhookEndpointList(BaseModel):
+    endpoints: list[WebhookEndpoint] = Field(description="oldest first")
