@@ -30,6 +30,7 @@ from partnerpoints.models.webhooks import (
     WebhookEndpoint,
     WebhookEndpointList,
     WebhookEndpointSettings,
+    WebhookTestResult,
 )
 from partnerpoints.observability import logger, metrics, tracer
 from partnerpoints.settings import Requirements
@@ -125,6 +126,17 @@ def rotate_program_secret(
     return get_webhook_endpoints().rotate_secret(EndpointOwner.program(), endpoint_id, grace_hours)
 
 
+@app.post(
+    "/admin/webhook-endpoints/<endpoint_id>/test",
+    tags=OPERATOR_TAGS,
+    summary="Send a signed test message (type webhook.test) now and answer how the endpoint answered",
+    responses=answers({200: "the attempt, delivered or not"}, WebhookEndpointNotFound),
+)
+@tracer.capture_method
+def test_program_endpoint(endpoint_id: EndpointId) -> WebhookTestResult:
+    return get_webhook_endpoints().send_test(EndpointOwner.program(), endpoint_id)
+
+
 # ---------------------------------------------------------------- a partner's endpoints (its API key)
 @app.post(
     "/partner/webhook-endpoints",
@@ -199,6 +211,17 @@ def rotate_my_secret(
     endpoint_id: EndpointId, grace_hours: GraceHours = DEFAULT_GRACE_HOURS
 ) -> RotatedWebhookSecret:
     return get_webhook_endpoints().rotate_secret(_partner(), endpoint_id, grace_hours)
+
+
+@app.post(
+    "/partner/webhook-endpoints/<endpoint_id>/test",
+    tags=PARTNER_TAGS,
+    summary="Send a signed test message to your endpoint now and answer how it answered",
+    responses=answers({200: "the attempt, delivered or not"}, ApiKeyRefused, WebhookEndpointNotFound),
+)
+@tracer.capture_method
+def test_my_endpoint(endpoint_id: EndpointId) -> WebhookTestResult:
+    return get_webhook_endpoints().send_test(_partner(), endpoint_id)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

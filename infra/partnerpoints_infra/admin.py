@@ -24,7 +24,8 @@ against the local stack and a deployment.
                                           --partner-time-zone: the partner's local days, not UTC's)
     partnerpoints admin member-link MEMBER_ID LINK_ID      (prints the member's personal click URL)
     partnerpoints admin webhook-endpoint create --url URL [--event-type T ...] [--description TEXT]
-    partnerpoints admin webhook-endpoint list | get ID | delete ID | rotate-secret ID [--grace-hours 24]
+    partnerpoints admin webhook-endpoint list | get ID | delete ID | test ID   (test: a signed message now)
+    partnerpoints admin webhook-endpoint rotate-secret ID [--grace-hours 24]
     partnerpoints admin webhook-endpoint update ID [--url URL] [--event-type T ...] [--enabled yes|no]
     partnerpoints admin order list --status review|unattributed
     partnerpoints admin order get PARTNER_ID ORDER_ID
@@ -239,6 +240,8 @@ def _webhook_endpoint(args: argparse.Namespace, client: AdminClient) -> Answer:
         return _webhook_endpoint_update(client, one, args)
     if args.verb == "rotate-secret":
         return client.request("POST", f"{one}/rotate-secret?grace_hours={args.grace_hours}")
+    if args.verb == "test":
+        return client.request("POST", f"{one}/test")
     return client.request({"get": "GET", "delete": "DELETE"}[args.verb], one)
 
 
@@ -456,6 +459,7 @@ def _add_webhook_endpoint_parser(nouns: Any) -> None:
     endpoint.add_parser("list")
     for verb in ("get", "delete"):
         endpoint.add_parser(verb).add_argument("endpoint_id")
+    endpoint.add_parser("test", help="send a signed test message now").add_argument("endpoint_id")
     rotate = endpoint.add_parser("rotate-secret", help="a new secret, shown once")
     rotate.add_argument("endpoint_id")
     rotate.add_argument("--grace-hours", type=int, default=24, help="how long the previous one keeps signing")

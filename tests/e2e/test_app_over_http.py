@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.credentials import Credentials
+from standardwebhooks.webhooks import Webhook
 
 from partnerpoints import __version__
 from partnerpoints_infra import cli
@@ -26,6 +27,7 @@ from partnerpoints_infra.local.commands import jwt_authorizers
 from partnerpoints_infra.postback_signing import signature_headers
 from partnerpoints_infra.template import PROJECT_ROOT, TEMPLATE_PATH, load_sam_template, resources_of_type
 from tests.e2e.conftest import ServedStack
+from tests.webhook_receiver import webhook_receiver
 
 OPERATOR = Credentials("AKIDLOCALOPERATOR", "local-operator-secret")
 EVENTS = sorted((PROJECT_ROOT / "events").glob("*/*.json"))
@@ -384,22 +386,26 @@ def test_the_admin_command_manages_the_programs_webhook_endpoints(
     app_stack: ServedStack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The served stack accepts receivers on this machine (WebhookPrivateTargets=allow-loopback) and
-    still refuses every other private address."""
+    still refuses every other private address; a test message reaches the receiver, signed."""
     admin = ["admin", "--state-dir", str(app_stack.state_dir), "webhook-endpoint"]
-    url = "http://127.0.0.1:9/receiver"
-    assert cli.main([*admin, "create", "--url", url, "--event-type", "points.available"]) == 0
-    created = json.loads(capsys.readouterr().out)
-    assert created["secret"].startswith("whsec_")
-    endpoint_id = created["endpoint_id"]
-    assert cli.main([*admin, "update", endpoint_id, "--enabled", "no"]) == 0
-    updated = json.loads(capsys.readouterr().out)
-    assert (updated["url"], updated["event_types"], updated["disabled_reason"]) == (
-        url,
-        ["points.available"],
-        "by_owner",
-    )
-    assert cli.main([*admin, "rotate-secret", endpoint_id, "--grace-hours", "1"]) == 0
-    assert json.loads(capsys.readouterr().out)["secret"] != created["secret"]
+    with webhook_receiver() as receiver:
+        assert cli.main([*admin, "create", "--url", receiver.url, "--event-type", "points.available"]) == 0
+        created = json.loads(capsys.readouterr().out)
+        endpoint_id = created["endpoint_id"]
+        assert cli.main([*admin, "update", endpoint_id, "--enabled", "no"]) == 0
+        updated = json.loads(capsys.readouterr().out)
+        assert (updated["url"], updated["event_types"], updated["disabled_reason"]) == (
+            receiver.url,
+            ["points.available"],
+            "by_owner",
+        )
+        assert cli.main([*admin, "rotate-secret", endpoint_id, "--grace-hours", "1"]) == 0
+        assert json.loads(capsys.readouterr().out)["secret"] != created["secret"]
+        assert cli.main([*admin, "test", endpoint_id]) == 0  # a disabled endpoint can be tested
+        tested = json.loads(capsys.readouterr().out)
+    assert (tested["outcome"], tested["status_code"]) == ("delivered", 200)
+    (got,) = receiver.received
+    assert Webhook(created["secret"]).verify(got.body, got.headers)["type"] == "webhook.test"
     assert cli.main([*admin, "list"]) == 0
     listed = capsys.readouterr().out
     assert endpoint_id in listed

@@ -34,6 +34,7 @@ EXPECTED_STATUS = {
     "WebhookEndpointsFunction/put-program-endpoint-unknown.json": 404,
     "WebhookEndpointsFunction/delete-program-endpoint-unknown.json": 404,
     "WebhookEndpointsFunction/post-program-endpoint-rotate-unknown.json": 404,
+    "WebhookEndpointsFunction/post-program-endpoint-test-unknown.json": 404,
     "WebhookEndpointsFunction/post-my-endpoint.json": 201,
     "WebhookEndpointsFunction/post-my-endpoint-points-event.json": 422,
     "WebhookEndpointsFunction/get-my-endpoints.json": 200,

@@ -11,13 +11,19 @@ import logging
 from typing import Any
 
 import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from partnerpoints.dal.webhook_endpoint_store import WebhookEndpointStore
+from partnerpoints.logic.postback_credentials import new_webhook_secret
+from partnerpoints.logic.webhook_endpoints import EndpointOwner, WebhookEndpoints
+from partnerpoints.logic.webhook_targets import PrivateTargets
+from partnerpoints.models.webhooks import WebhookEndpointSettings
 from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 from partnerpoints_infra.functions import invoke
 from partnerpoints_infra.provision import LocalStack
 from partnerpoints_infra.template import PROJECT_ROOT
+from tests.webhook_receiver import webhook_receiver
 
 PUBLIC = "https://93.184.215.14/hooks"
 
@@ -212,3 +218,74 @@ def test_an_owner_has_at_most_twenty_endpoints(moto_stack: LocalStack) -> None:
     status, refused = partner(moto_stack, "shop-a", "POST", "/webhook-endpoints", {"url": PUBLIC})
     assert (status, refused["error"]["code"]) == (422, "invalid_request")
     assert partner(moto_stack, "shop-b", "POST", "/webhook-endpoints", {"url": PUBLIC})[0] == 201
+
+
+def _loopback_stack(stack: LocalStack) -> None:
+    """As the served local stack sets it: receivers on this machine are allowed."""
+    stack.parameters["WebhookPrivateTargets"] = "allow-loopback"
+
+
+def test_a_test_message_is_signed_with_every_active_secret(moto_stack: LocalStack) -> None:
+    _loopback_stack(moto_stack)
+    with webhook_receiver() as receiver:
+        status, created = admin(moto_stack, "POST", "/webhook-endpoints", {"url": receiver.url})
+        assert status == 201
+        path = f"/webhook-endpoints/{created['endpoint_id']}"
+        _, rotated = admin(moto_stack, "POST", f"{path}/rotate-secret", grace_hours="1")
+        status, result = admin(moto_stack, "POST", f"{path}/test")
+    assert status == 200
+    assert (result["outcome"], result["status_code"], result["error"]) == ("delivered", 200, None)
+    (got,) = receiver.received
+    assert got.headers["webhook-id"] == result["message_id"]
+    assert len(got.headers["webhook-signature"].split(" ")) == 2  # the new secret's and the previous one's
+    for secret in (created["secret"], rotated["secret"]):  # a receiver with either one accepts it
+        payload = Webhook(secret).verify(got.body, got.headers)
+        assert payload["type"] == "webhook.test"
+        assert payload["data"]["endpoint_id"] == created["endpoint_id"]
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_webhook_secret()).verify(got.body, got.headers)
+
+
+@pytest.mark.parametrize(("answer", "outcome"), [(410, "gone"), (503, "failed"), (302, "failed")])
+def test_a_test_message_says_how_the_receiver_answered(
+    moto_stack: LocalStack, answer: int, outcome: str
+) -> None:
+    _loopback_stack(moto_stack)
+    with webhook_receiver() as receiver:
+        receiver.status = answer
+        receiver.headers = {"retry-after": "7", "location": "https://elsewhere.example/"}
+        _, created = admin(moto_stack, "POST", "/webhook-endpoints", {"url": receiver.url})
+        status, result = admin(moto_stack, "POST", f"/webhook-endpoints/{created['endpoint_id']}/test")
+    assert status == 200
+    assert (result["outcome"], result["status_code"]) == (outcome, answer)
+    assert result["error"] == f"the receiver answered {answer}"
+    assert len(receiver.received) == 1  # a redirect is not followed
+
+
+def test_a_receiver_that_is_not_there_is_a_failed_attempt(moto_stack: LocalStack) -> None:
+    _loopback_stack(moto_stack)
+    with webhook_receiver() as receiver:
+        url = receiver.url  # the port is closed once the block ends
+    _, created = partner(moto_stack, "shop-a", "POST", "/webhook-endpoints", {"url": url})
+    status, result = partner(
+        moto_stack, "shop-a", "POST", f"/webhook-endpoints/{created['endpoint_id']}/test"
+    )
+    assert status == 200
+    assert (result["outcome"], result["status_code"]) == ("failed", None)
+    assert "no answer from 127.0.0.1" in result["error"]
+
+
+def test_the_target_is_checked_again_when_sending(moto_stack: LocalStack) -> None:
+    """Saved while loopback was allowed, sent where it is not: refused, and nothing reaches the receiver."""
+    settings = Settings.from_environment(moto_stack.runtime_environment("WebhookEndpointsFunction"))
+    store = WebhookEndpointStore(settings)
+    with webhook_receiver() as receiver:
+        saved = WebhookEndpoints(store, PrivateTargets.ALLOW_LOOPBACK).create(
+            EndpointOwner.program(), WebhookEndpointSettings(url=receiver.url)
+        )
+        result = WebhookEndpoints(store, PrivateTargets.REFUSE).send_test(
+            EndpointOwner.program(), saved.endpoint_id
+        )
+    assert (result.outcome, result.status_code) == ("refused", None)
+    assert "loopback" in str(result.error)
+    assert receiver.received == []

@@ -17,9 +17,11 @@ from functools import cache
 from partnerpoints.dal.webhook_endpoint_store import StoredEndpoint, WebhookEndpointStore
 from partnerpoints.exceptions import InvalidField, WebhookEndpointNotFound
 from partnerpoints.logic.postback_credentials import new_webhook_secret, retire
+from partnerpoints.logic.webhook_sender import Message, WebhookSender
 from partnerpoints.logic.webhook_targets import PrivateTargets, Resolver, checked_url, resolve
 from partnerpoints.models.webhooks import (
     PARTNER_EVENT_TYPES,
+    TEST_EVENT_TYPE,
     CreatedWebhookEndpoint,
     DisabledReason,
     EventType,
@@ -27,6 +29,7 @@ from partnerpoints.models.webhooks import (
     RotatedWebhookSecret,
     WebhookEndpoint,
     WebhookEndpointSettings,
+    WebhookTestResult,
 )
 from partnerpoints.observability import logger
 from partnerpoints.settings import get_settings
@@ -70,11 +73,13 @@ class WebhookEndpoints:
         private_targets: PrivateTargets,
         resolver: Resolver = resolve,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        sender: WebhookSender | None = None,
     ) -> None:
         self._store = store
         self._private = private_targets
         self._resolver = resolver
         self._clock = clock
+        self._sender = sender or WebhookSender(private_targets, resolver, clock=clock)
 
     def _checked(self, owner: EndpointOwner, settings: WebhookEndpointSettings) -> WebhookEndpointSettings:
         refused = [kind for kind in settings.event_types if not owner.may_receive(kind)]
@@ -177,6 +182,36 @@ class WebhookEndpoints:
         self._store.replace(StoredEndpoint(endpoint, secrets, current.revision + 1), current.revision)
         logger.info("webhook endpoint secret rotated", endpoint_id=endpoint_id, grace_hours=grace_hours)
         return RotatedWebhookSecret(endpoint_id=endpoint_id, secret=secret, previous_valid_until=now + grace)
+
+    def send_test(self, owner: EndpointOwner, endpoint_id: str) -> WebhookTestResult:
+        """A test message, sent now (enabled or not) and signed with every active secret; not retried."""
+        stored = self._own(owner, endpoint_id)
+        now = self._clock()
+        message = Message(
+            message_id=f"msg_test_{new_endpoint_id().removeprefix('we_')}",
+            event_type=TEST_EVENT_TYPE,
+            timestamp=now,
+            data={"endpoint_id": endpoint_id, "message": "A test message from Partner Points."},
+        )
+        secrets = [secret for secret, until in stored.secrets if until is None or until > now]
+        attempt = self._sender.send(stored.endpoint.url, message, secrets)
+        logger.info(
+            "webhook test sent",
+            endpoint_id=endpoint_id,
+            message_id=message.message_id,
+            outcome=str(attempt.outcome),
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            signatures=len(secrets),
+        )
+        return WebhookTestResult(
+            endpoint_id=endpoint_id,
+            message_id=message.message_id,
+            outcome=str(attempt.outcome),
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            error=attempt.error,
+        )
 
 
 @cache

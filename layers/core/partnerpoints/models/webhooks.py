@@ -105,5 +105,20 @@ class RotatedWebhookSecret(BaseModel):
     )
 
 
+# The type of the message POST .../test sends; not an event one subscribes to.
+TEST_EVENT_TYPE = "webhook.test"
+
+
+class WebhookTestResult(BaseModel):
+    """How the endpoint answered a test message, sent at once and not retried."""
+
+    endpoint_id: EndpointId
+    message_id: str = Field(description="the test message's webhook-id")
+    outcome: str = Field(description="delivered (2xx), failed, gone (410) or refused (not a public address)")
+    status_code: int | None = Field(description="what the receiver answered; null without an answer")
+    duration_ms: int
+    error: str | None = Field(description="why it was not delivered; null when it was")
+
+
 class WebhookEndpointList(BaseModel):
     endpoints: list[WebhookEndpoint] = Field(description="oldest first")
