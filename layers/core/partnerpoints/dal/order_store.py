@@ -38,10 +38,9 @@ from partnerpoints.models.orders import (
     Review,
     ReviewDecision,
     StoredDelivery,
-    from_minor_units,
 )
 from partnerpoints.models.partner_analytics import Purchase
-from partnerpoints.models.partner_reports import DayRange, PartnerOrder
+from partnerpoints.models.partner_reports import DayRange, PartnerOrder, partner_order
 from partnerpoints.settings import Settings
 
 DELIVERY_RETENTION = timedelta(days=30)  # Standard Webhooks senders retry for days, not weeks
@@ -115,23 +114,20 @@ def plain(value: Any) -> Any:
 
 
 def _to_partner_order(item: OrderItem) -> PartnerOrder:
-    attribution = Attribution.model_validate(plain(item.attribution))
-    review = Review.model_validate(plain(item.review)) if item.review is not None else None
-    currency = item.currency
-    return PartnerOrder(
+    """From the partner_orders index's projection (no lines, no history)."""
+    return partner_order(
         order_id=item.order_id,
         status=OrderStatus(item.status),
         version=int(item.version),
-        currency=currency,
-        amount=from_minor_units(int(item.amount_minor), currency),
-        refunded_amount=from_minor_units(int(item.refunded_minor), currency),
-        commission=from_minor_units(int(item.commission_minor), currency),
-        commission_reversed=from_minor_units(int(item.commission_reversed_minor), currency),
-        referred=attribution.referred,
-        earns_points=attribution.earns_points,
-        reason=attribution.reason,
-        link_id=attribution.link_id,
-        in_review=review is not None and review.decision is None,
+        currency=item.currency,
+        amounts_minor=(
+            int(item.amount_minor),
+            int(item.refunded_minor),
+            int(item.commission_minor),
+            int(item.commission_reversed_minor),
+        ),
+        attribution=Attribution.model_validate(plain(item.attribution)),
+        review=Review.model_validate(plain(item.review)) if item.review is not None else None,
         occurred_at=item.occurred_at,
         status_at=item.status_at,
         updated_at=item.updated_at,

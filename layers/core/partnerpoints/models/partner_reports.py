@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from partnerpoints.exceptions import InvalidField
-from partnerpoints.models.orders import OrderStatus
+from partnerpoints.models.orders import Attribution, Order, OrderStatus, Review, from_minor_units
 from partnerpoints.models.partners import PartnerId
 from partnerpoints.models.periods import Period, end_of_day, start_of_day
 
@@ -126,6 +126,62 @@ class PartnerOrder(BaseModel):
     occurred_at: datetime
     status_at: datetime
     updated_at: datetime
+
+
+def partner_order(
+    *,
+    order_id: str,
+    status: OrderStatus,
+    version: int,
+    currency: str,
+    amounts_minor: tuple[int, int, int, int],
+    attribution: Attribution,
+    review: Review | None,
+    occurred_at: datetime,
+    status_at: datetime,
+    updated_at: datetime,
+) -> PartnerOrder:
+    """The partner's view of an order, from the fields it is made of (`amounts_minor`: amount,
+    refunded, commission, commission reversed): what the partner orders index holds, or an Order."""
+    amount, refunded, commission, reversed_ = (from_minor_units(value, currency) for value in amounts_minor)
+    return PartnerOrder(
+        order_id=order_id,
+        status=status,
+        version=version,
+        currency=currency,
+        amount=amount,
+        refunded_amount=refunded,
+        commission=commission,
+        commission_reversed=reversed_,
+        referred=attribution.referred,
+        earns_points=attribution.earns_points,
+        reason=attribution.reason,
+        link_id=attribution.link_id,
+        in_review=review is not None and review.decision is None,
+        occurred_at=occurred_at,
+        status_at=status_at,
+        updated_at=updated_at,
+    )
+
+
+def partner_view(order: Order) -> PartnerOrder:
+    return partner_order(
+        order_id=order.order_id,
+        status=order.status,
+        version=order.version,
+        currency=order.currency,
+        amounts_minor=(
+            order.amount_minor,
+            order.refunded_minor,
+            order.commission_minor,
+            order.commission_reversed_minor,
+        ),
+        attribution=order.attribution,
+        review=order.review,
+        occurred_at=order.occurred_at,
+        status_at=order.status_at,
+        updated_at=order.updated_at,
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -41,6 +41,23 @@ PARTNER_EVENT_TYPES = frozenset(
         EventType.STATEMENT_READY,
     }
 )
+
+
+class WebhookEvent(BaseModel):
+    """One fact, once: its id is derived from the fact (a redelivered stream record makes the same id,
+    and the event is recorded once); `partner_id` routes it to that partner's endpoints too."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(pattern=r"^msg_[0-9a-f]{32}$", description="webhook-id of every delivery of it")
+    type: EventType
+    timestamp: datetime = Field(description="when the fact happened")
+    partner_id: PartnerId | None = None
+    member_id: str | None = None
+    data: dict[str, Any]
+
+    def for_partner(self) -> bool:
+        return self.partner_id is not None and self.type in PARTNER_EVENT_TYPES
 
 
 class Owner(StrEnum):

@@ -1,0 +1,124 @@
+"""Which webhook events a change of the tables makes: a new version of an order (the Orders stream) or
+a new ledger entry (the LedgerEntries stream). Pure: the same change always makes the same events,
+with the same ids, so a redelivered or re-ordered stream record never makes a second event.
+
+An event's id is a digest of the fact it reports (an order's creation, the version that changed its
+status, an entry's id): `msg_` and 32 hex digits, the `webhook-id` of every delivery of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from partnerpoints.models.ledger import EntryKind, LedgerEntry
+from partnerpoints.models.orders import Order, from_minor_units
+from partnerpoints.models.partner_reports import partner_view
+from partnerpoints.models.webhooks import EventType, WebhookEvent
+
+# What a ledger entry tells the program's apps (members' points and promo codes). Spends, their
+# refunds and operators' adjustments answer a request of the app itself: no event.
+ENTRY_EVENTS: dict[EntryKind, EventType] = {
+    EntryKind.ACCRUAL_PENDING: EventType.POINTS_PENDING,
+    EntryKind.ACCRUAL_RELEASE: EventType.POINTS_AVAILABLE,
+    EntryKind.ACCRUAL_VOID: EventType.POINTS_REVERSED,
+    EntryKind.CLAWBACK: EventType.POINTS_REVERSED,
+    EntryKind.EXPIRY: EventType.POINTS_EXPIRED,
+    EntryKind.PROMO_CREDIT: EventType.PROMO_REDEEMED,
+    EntryKind.PROMO_REVOKE: EventType.PROMO_REVOKED,
+}
+
+
+def event_id(fact: str) -> str:
+    return "msg_" + hashlib.sha256(fact.encode()).hexdigest()[:32]
+
+
+def _in_review(order: Order) -> bool:
+    return order.review is not None and order.review.decision is None
+
+
+def order_events(old: Order | None, new: Order) -> list[WebhookEvent]:
+    """The events of one change of an order: `old` is the version before (None for a new order). A
+    record that does not move the order forward (the same or an older version) makes none."""
+    if old is not None and new.version <= old.version:
+        return []
+    key = f"{new.partner_id}|{new.order_id}"
+    order = partner_view(new).model_dump(mode="json")
+    base = {"partner_id": new.partner_id, "member_id": None}
+    events: list[WebhookEvent] = []
+    if old is None:
+        events.append(
+            WebhookEvent(
+                event_id=event_id(f"order.created|{key}"),
+                type=EventType.ORDER_CREATED,
+                timestamp=new.occurred_at,
+                data={"partner_id": new.partner_id, **order},
+                **base,
+            )
+        )
+    elif old.status is not new.status or old.refunded_minor != new.refunded_minor:
+        refund = Decimal(from_minor_units(new.refunded_minor, new.currency)) - Decimal(
+            from_minor_units(old.refunded_minor, old.currency)
+        )
+        events.append(
+            WebhookEvent(
+                event_id=event_id(f"order.status_changed|{key}|v{new.version}"),
+                type=EventType.ORDER_STATUS_CHANGED,
+                timestamp=new.status_at,
+                data={
+                    "partner_id": new.partner_id,
+                    "from": str(old.status),
+                    "to": str(new.status),
+                    "refund_delta": str(refund),
+                    **order,
+                },
+                **base,
+            )
+        )
+    if _in_review(new) and (old is None or not _in_review(old)):
+        events.append(
+            WebhookEvent(
+                event_id=event_id(f"order.review_required|{key}|v{new.version}"),
+                type=EventType.ORDER_REVIEW_REQUIRED,
+                timestamp=new.updated_at,
+                data={
+                    "partner_id": new.partner_id,
+                    "reasons": list(new.review.reasons) if new.review else [],
+                    **order,
+                },
+                **base,
+            )
+        )
+    return events
+
+
+def entry_events(entry: LedgerEntry) -> list[WebhookEvent]:
+    """The event a new ledger entry makes, if its kind makes one (for the program's apps only)."""
+    kind = ENTRY_EVENTS.get(entry.kind)
+    if kind is None:
+        return []
+    data = entry.model_dump(
+        mode="json",
+        include={
+            "entry_id",
+            "member_id",
+            "account",
+            "kind",
+            "points",
+            "reference",
+            "description",
+            "partner_id",
+            "order_id",
+            "occurred_at",
+        },
+    )
+    return [
+        WebhookEvent(
+            event_id=event_id(f"{kind}|{entry.entry_id}"),
+            type=kind,
+            timestamp=entry.occurred_at,
+            partner_id=entry.partner_id,
+            member_id=entry.member_id,
+            data=data,
+        )
+    ]
