@@ -109,6 +109,8 @@ EXPECTED_STATUS = {
     # Stream batches answer with the records that failed (their sequence numbers).
     "AccrualFunction/order-unattributed-pending.json": [],
     "AccrualFunction/batch-with-a-record-that-is-not-an-order.json": ["200000000000000000002"],
+    "WebhookEventsFunction/order-created-and-points-pending.json": [],
+    "WebhookEventsFunction/batch-with-a-record-of-another-table.json": ["300000000000000000002"],
     # A fresh stack: no code, no campaign, no batch, no redemption yet.
     "PromoRedemptionFunction/post-redemption.json": 404,
     "PromoRedemptionFunction/post-redemption-for-another-member.json": 403,

@@ -174,6 +174,7 @@ def test_the_alarms_operations_relies_on_watch_what_they_say_and_tell_the_alarm_
         "BackgroundFunctionsFailingAlarm",
         "OrderStreamBacklogAlarm",
         "CounterStreamBacklogAlarm",
+        "WebhookEventStreamBacklogAlarm",
     }
     dead_letters = alarms["DeadLetterQueueAlarm"]["Properties"]
     assert dead_letters["Dimensions"] == [
@@ -189,12 +190,15 @@ def test_the_alarms_operations_relies_on_watch_what_they_say_and_tell_the_alarm_
     )
     counters = alarms["CounterStreamBacklogAlarm"]["Properties"]
     assert counters["Dimensions"][0]["Value"] == {"Ref": "PartnerCountersFunction"}
+    events = alarms["WebhookEventStreamBacklogAlarm"]["Properties"]
+    assert events["Dimensions"][0]["Value"] == {"Ref": "WebhookEventsFunction"}
     watched = json.dumps(alarms["BackgroundFunctionsFailingAlarm"]["Properties"]["Metrics"])
     for function in (
         "AccrualFunction",
         "PartnerCountersFunction",
         "StatementsFunction",
         "PromoCodeBatchFunction",
+        "WebhookEventsFunction",
     ):
         assert watched.count(f'"Ref": "{function}"') == 2  # its errors and its throttles
     for alarm in alarms.values():

@@ -23,7 +23,7 @@ from partnerpoints.dal.promo_tables import (
     PromoHoldingItem,
     PromoRedemptionItem,
 )
-from partnerpoints.dal.webhook_tables import WebhookEndpointItem
+from partnerpoints.dal.webhook_tables import WebhookEndpointItem, WebhookEventItem
 from partnerpoints.settings import Settings
 
 # Template logical id -> model: the one list of the tables of record. The drift test compares each pair;
@@ -49,6 +49,7 @@ TEMPLATE_TABLES: dict[str, type[Model]] = {
     "PartnerCountersTable": PartnerCounterItem,
     "MemberClicksTable": MemberClickItem,
     "WebhookEndpointsTable": WebhookEndpointItem,
+    "WebhookEventsTable": WebhookEventItem,
 }
 
 

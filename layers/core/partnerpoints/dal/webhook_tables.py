@@ -52,3 +52,23 @@ class WebhookEndpointItem(Model):
     updated_at = UTCDateTimeAttribute()
 
     owner_endpoints = OwnerEndpointsIndex()
+
+
+class WebhookEventItem(Model):
+    """A webhook event, recorded once (template: WebhookEventsTable): its id is a digest of its fact,
+    and a put is conditional on the id being new. Kept 30 days (expires_at, the table's TTL); its
+    stream feeds the deliveries."""
+
+    class Meta:
+        table_name = "WebhookEventsTable"  # replaced by dal.tables.bind_tables()
+        region: str | None = None
+        host: str | None = None
+
+    event_id = UnicodeAttribute(hash_key=True)
+    type = UnicodeAttribute()
+    timestamp = UTCDateTimeAttribute()
+    partner_id = UnicodeAttribute(null=True)
+    member_id = UnicodeAttribute(null=True)
+    data = UnicodeAttribute()  # the event's data as JSON, exactly as it is sent
+    recorded_at = UTCDateTimeAttribute()
+    expires_at = NumberAttribute()  # epoch seconds: DynamoDB's TTL removes the event after it

@@ -9,12 +9,17 @@ status, an entry's id): `msg_` and 32 hex digits, the `webhook-id` of every deli
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 
+from partnerpoints.dal.webhook_event_store import WebhookEventStore
 from partnerpoints.models.ledger import EntryKind, LedgerEntry
 from partnerpoints.models.orders import Order, from_minor_units
 from partnerpoints.models.partner_reports import partner_view
 from partnerpoints.models.webhooks import EventType, WebhookEvent
+from partnerpoints.settings import get_settings
 
 # What a ledger entry tells the program's apps (members' points and promo codes). Spends, their
 # refunds and operators' adjustments answer a request of the app itself: no event.
@@ -122,3 +127,23 @@ def entry_events(entry: LedgerEntry) -> list[WebhookEvent]:
             data=data,
         )
     ]
+
+
+class WebhookEventRecorder:
+    """Records the events of stream records, each once (the store's put is conditional on the id)."""
+
+    def __init__(
+        self, store: WebhookEventStore, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._store = store
+        self._clock = clock
+
+    def record(self, events: list[WebhookEvent]) -> int:
+        """How many of `events` were new."""
+        now = self._clock()
+        return sum(self._store.record(event, now) for event in events)
+
+
+@cache
+def get_webhook_event_recorder() -> WebhookEventRecorder:
+    return WebhookEventRecorder(WebhookEventStore(get_settings()))
