@@ -32,6 +32,7 @@ REQUIREMENTS = Requirements(
         "OrderPointsTable",
         "PartnerCountersTable",
         "OrdersTable",
+        "WebhookEventsTable",
     ),
     variables=(
         "STATEMENTS_BUCKET_NAME",

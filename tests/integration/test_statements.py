@@ -17,6 +17,7 @@ import partnerpoints.logic.nightly_statements as nightly
 from partnerpoints.dal.ledger_tables import AccountBalanceItem, LedgerEntryItem
 from partnerpoints.dal.statement_files import StatementFiles
 from partnerpoints.dal.tables import bind_tables
+from partnerpoints.dal.webhook_tables import WebhookEventItem
 from partnerpoints.exceptions import InvalidField
 from partnerpoints.logic.ledger import Ledger
 from partnerpoints.models.ledger import Account, EntryKind, Posting
@@ -243,10 +244,24 @@ def test_a_rerun_writes_the_same_bytes_and_posts_nothing(moto_stack: LocalStack,
     first = bucket_objects(moto_stack)
     bind_tables(_settings(moto_stack))
     entries = LedgerEntryItem.count()
+    told = statements_told()
     again = run_day(moto_stack, today)
     assert again["settle"] == {"orders_released": 0, "points_released": 0}
     assert bucket_objects(moto_stack) == first
     assert LedgerEntryItem.count() == entries
+    # Each statement written is told once (statement.ready), and the re-run tells nothing more.
+    written = {key for key in first if key.endswith(".json") and ("/members/" in key or "/partners/" in key)}
+    assert len(told) == len(written) > 0
+    ready = [json.loads(data) for data in told.values()]
+    assert {
+        f"statements/{today}/{item['statement']}s/{item[item['statement'] + '_id']}.json" for item in ready
+    } == written
+    assert statements_told() == told
+
+
+def statements_told() -> dict[str, str]:
+    """The statement.ready events recorded: id -> data."""
+    return {item.event_id: item.data for item in WebhookEventItem.scan() if item.type == "statement.ready"}
 
 
 @pytest.mark.calendar  # closes today, expires, rolls up a month: make calendar

@@ -9,7 +9,13 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from partnerpoints.logic.webhook_events import ENTRY_EVENTS, entry_events, order_events
+from partnerpoints.logic.webhook_events import (
+    ENTRY_EVENTS,
+    entry_events,
+    order_events,
+    statement_ready,
+    tier_changed,
+)
 from partnerpoints.models.ledger import Account, EntryKind, LedgerEntry
 from partnerpoints.models.orders import Order, OrderChange, OrderStatus, Review
 from partnerpoints.models.webhooks import EventType
@@ -138,3 +144,20 @@ def test_ledger_entries_tell_the_programs_apps_about_points_and_promo_codes() ->
         entry_events(entry(EntryKind.ACCRUAL_VOID, -5))[0].event_id
         != entry_events(entry(EntryKind.CLAWBACK, -5))[0].event_id
     )
+
+
+def test_the_nightly_runs_events_say_whose_statement_and_which_tier() -> None:
+    at = datetime(2026, 12, 31, 23, 59, 59, tzinfo=UTC)
+    partner = statement_ready("partner", "shop-a", "2026-12", ["json", "csv"], at)
+    member = statement_ready("member", "alice", "2026-12-31", ["json", "csv", "html"], at)
+    assert (partner.data["kind"], partner.partner_id, partner.for_partner()) == ("month", "shop-a", True)
+    assert (member.data["kind"], member.member_id, member.for_partner()) == ("day", "alice", False)
+    assert partner == statement_ready(
+        "partner", "shop-a", "2026-12", ["json", "csv"], at
+    )  # once per statement
+    assert (
+        partner.event_id != statement_ready("partner", "shop-a", "2026-12-31", ["json", "csv"], at).event_id
+    )
+    moved = tier_changed("alice", "silver", "base", at.date(), at)
+    assert moved.data == {"member_id": "alice", "tier": "silver", "previous": "base", "day": "2026-12-31"}
+    assert not moved.for_partner()

@@ -27,6 +27,7 @@ from partnerpoints.dal.order_points_store import OrderPointsStore
 from partnerpoints.dal.order_store import OrderStore
 from partnerpoints.dal.partner_store import PartnerStore
 from partnerpoints.dal.statement_files import StatementFiles
+from partnerpoints.dal.webhook_event_store import WebhookEventStore
 from partnerpoints.exceptions import InsufficientPoints
 from partnerpoints.logic.accrual import Accrual
 from partnerpoints.logic.earning import get_earning_rules
@@ -41,8 +42,10 @@ from partnerpoints.logic.statements import (
     partner_figures,
     pending_by_order,
 )
+from partnerpoints.logic.webhook_events import WebhookEventRecorder, statement_ready, tier_changed
 from partnerpoints.models.ledger import Account, EntryKind, Posting
 from partnerpoints.models.periods import Period, add_months, dormancy_days, end_of_day
+from partnerpoints.models.webhooks import WebhookEvent
 from partnerpoints.observability import logger
 from partnerpoints.settings import Settings
 
@@ -104,6 +107,7 @@ class NightlyStatements:
         accrual_at: Callable[[datetime], Accrual],
         expiry_months: int,
         analytics: PartnerAnalytics | None = None,
+        events: WebhookEventRecorder | None = None,
         shards: int = SHARDS,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -115,6 +119,7 @@ class NightlyStatements:
         self._accrual_at = accrual_at  # an Accrual whose clock reads the given moment
         self._expiry_months = expiry_months
         self._analytics = analytics
+        self._events = events
         self._shards = shards
         self._clock = clock
 
@@ -170,6 +175,9 @@ class NightlyStatements:
             with timer.step("partner_analytics"):
                 for partner_id in partner_ids:
                     self._analytics.analyse(partner_id, period.first)
+        if self._events is not None:
+            with timer.step("webhook_events"):
+                self._events.record(self._statement_events(period, summaries, partner_ids))
         partners = len(partner_ids)
         mismatches = [mismatch for summary in summaries for mismatch in summary["mismatches"]]
         first_seen = sum(summary["first_seen"] for summary in summaries)
@@ -204,6 +212,29 @@ class NightlyStatements:
             first_seen,
             self._write_manifest_if_done(period),
         )
+
+    def _statement_events(
+        self, period: Period, summaries: list[dict[str, Any]], partner_ids: list[str]
+    ) -> list[WebhookEvent]:
+        """Told once the files are written: each statement ready, and on a day's run the tiers moved."""
+        at = self._closing_moment(period.last)
+        events = [
+            statement_ready("member", summary["member_id"], period.label, ["json", "csv", "html"], at)
+            for summary in summaries
+        ]
+        events += [
+            statement_ready("partner", partner_id, period.label, ["json", "csv"], at)
+            for partner_id in partner_ids
+        ]
+        if period.is_day:
+            events += [
+                tier_changed(
+                    summary["member_id"], summary["tier"], summary["previous_tier"], period.first, at
+                )
+                for summary in summaries
+                if summary["tier_changed"]
+            ]
+        return events
 
     def _active_members(self, period: Period, shard: int) -> list[str]:
         return sorted(
@@ -274,8 +305,11 @@ class NightlyStatements:
             for entry in account.entries:
                 by_kind[str(entry.kind)] += entry.points
         return {
+            "member_id": member_id,
             "by_kind": by_kind,
             "closing": {str(account.account): figures(account.closing) for account in touched},
+            "tier": tier,
+            "previous_tier": previous,
             "tier_changed": tier != previous,
             "mismatches": mismatches,
             "first_seen": sum(1 for mismatch in mismatches if mismatch["account"] not in checked_tonight),
@@ -421,6 +455,7 @@ def nightly_statements(settings: Settings) -> NightlyStatements:
         accrual_at=lambda moment: Accrual(order_points, partners, rules, clock=lambda: moment),
         expiry_months=settings.expiry_months,
         analytics=PartnerAnalytics(files, orders),
+        events=WebhookEventRecorder(WebhookEventStore(settings)),
     )
 
 

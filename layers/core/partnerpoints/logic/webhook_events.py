@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 
@@ -127,6 +127,39 @@ def entry_events(entry: LedgerEntry) -> list[WebhookEvent]:
             data=data,
         )
     ]
+
+
+def statement_ready(
+    owner: str, owner_id: str, period_label: str, formats: list[str], at: datetime
+) -> WebhookEvent:
+    """A member's or a partner's statement of a day or a month, written (once per statement: a re-run
+    that rewrites it tells nothing new). A partner's goes to its endpoints too."""
+    kind = "month" if len(period_label) == len("2026-11") else "day"
+    return WebhookEvent(
+        event_id=event_id(f"statement.ready|{owner}|{owner_id}|{period_label}"),
+        type=EventType.STATEMENT_READY,
+        timestamp=at,
+        partner_id=owner_id if owner == "partner" else None,
+        member_id=owner_id if owner == "member" else None,
+        data={
+            f"{owner}_id": owner_id,
+            "statement": owner,
+            "period": period_label,
+            "kind": kind,
+            "formats": formats,
+        },
+    )
+
+
+def tier_changed(member_id: str, tier: str, previous: str, day: date, at: datetime) -> WebhookEvent:
+    """A member's tier moved on `day` (told by that day's run only: a month's covers the same change)."""
+    return WebhookEvent(
+        event_id=event_id(f"tier.changed|{member_id}|{day.isoformat()}"),
+        type=EventType.TIER_CHANGED,
+        timestamp=at,
+        member_id=member_id,
+        data={"member_id": member_id, "tier": tier, "previous": previous, "day": day.isoformat()},
+    )
 
 
 class WebhookEventRecorder:
