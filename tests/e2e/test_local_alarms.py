@@ -33,6 +33,7 @@ def test_a_poison_order_record_reaches_the_dead_letter_queue_and_raises_its_alar
             "HttpApiServerErrorsAlarm",
             "OrderStreamBacklogAlarm",
             "CounterStreamBacklogAlarm",
+            "WebhookEventStreamBacklogAlarm",
         }
         stack = running.stack
         dynamodb = boto3.client("dynamodb", endpoint_url=stack.endpoints.dynamodb, region_name="us-east-1")

@@ -33,7 +33,7 @@ POLL_INTERVAL_SECONDS = 0.2
 # rolls a cancelled TransactWriteItems back by replacing its tables with copies, and an iterator taken
 # before that keeps reading the discarded copy's stream, which never grows again (a silent stall that
 # fault injection found). Cheap, and harmless against DynamoDB Local or AWS.
-IDLE_POLLS_BEFORE_REFRESH = 5
+IDLE_POLLS_BEFORE_REFRESH = 25  # 5 s, the cadence of shard discovery
 RETRY_DELAY_SECONDS = 0.2
 MAX_RETRY_DELAY_SECONDS = 2.0
 
