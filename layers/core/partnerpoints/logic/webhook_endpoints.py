@@ -195,16 +195,7 @@ class WebhookEndpoints:
         )
         secrets = [secret for secret, until in stored.secrets if until is None or until > now]
         attempt = self._sender.send(stored.endpoint.url, message, secrets)
-        logger.info(
-            "webhook test sent",
-            endpoint_id=endpoint_id,
-            message_id=message.message_id,
-            outcome=str(attempt.outcome),
-            status_code=attempt.status_code,
-            duration_ms=attempt.duration_ms,
-            signatures=len(secrets),
-        )
-        return WebhookTestResult(
+        result = WebhookTestResult(
             endpoint_id=endpoint_id,
             message_id=message.message_id,
             outcome=str(attempt.outcome),
@@ -212,6 +203,8 @@ class WebhookEndpoints:
             duration_ms=attempt.duration_ms,
             error=attempt.error,
         )
+        logger.info("webhook test sent", signatures=len(secrets), **result.model_dump(exclude={"error"}))
+        return result
 
 
 @cache

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from partnerpoints.dal.webhook_event_store import WebhookEventStore
 from partnerpoints.models.ledger import EntryKind, LedgerEntry
@@ -49,50 +50,35 @@ def order_events(old: Order | None, new: Order) -> list[WebhookEvent]:
         return []
     key = f"{new.partner_id}|{new.order_id}"
     order = partner_view(new).model_dump(mode="json")
-    base = {"partner_id": new.partner_id, "member_id": None}
+
+    def event(kind: EventType, fact: str, at: datetime, **details: Any) -> WebhookEvent:
+        return WebhookEvent(
+            event_id=event_id(f"{kind}|{key}{fact}"),
+            type=kind,
+            timestamp=at,
+            partner_id=new.partner_id,
+            data={"partner_id": new.partner_id, **details, **order},
+        )
+
     events: list[WebhookEvent] = []
     if old is None:
-        events.append(
-            WebhookEvent(
-                event_id=event_id(f"order.created|{key}"),
-                type=EventType.ORDER_CREATED,
-                timestamp=new.occurred_at,
-                data={"partner_id": new.partner_id, **order},
-                **base,
-            )
-        )
+        events.append(event(EventType.ORDER_CREATED, "", new.occurred_at))
     elif old.status is not new.status or old.refunded_minor != new.refunded_minor:
         refund = Decimal(from_minor_units(new.refunded_minor, new.currency)) - Decimal(
             from_minor_units(old.refunded_minor, old.currency)
         )
         events.append(
-            WebhookEvent(
-                event_id=event_id(f"order.status_changed|{key}|v{new.version}"),
-                type=EventType.ORDER_STATUS_CHANGED,
-                timestamp=new.status_at,
-                data={
-                    "partner_id": new.partner_id,
-                    "from": str(old.status),
-                    "to": str(new.status),
-                    "refund_delta": str(refund),
-                    **order,
-                },
-                **base,
+            event(
+                EventType.ORDER_STATUS_CHANGED,
+                f"|v{new.version}",
+                new.status_at,
+                **{"from": str(old.status), "to": str(new.status), "refund_delta": str(refund)},
             )
         )
     if _in_review(new) and (old is None or not _in_review(old)):
+        reasons = list(new.review.reasons) if new.review else []
         events.append(
-            WebhookEvent(
-                event_id=event_id(f"order.review_required|{key}|v{new.version}"),
-                type=EventType.ORDER_REVIEW_REQUIRED,
-                timestamp=new.updated_at,
-                data={
-                    "partner_id": new.partner_id,
-                    "reasons": list(new.review.reasons) if new.review else [],
-                    **order,
-                },
-                **base,
-            )
+            event(EventType.ORDER_REVIEW_REQUIRED, f"|v{new.version}", new.updated_at, reasons=reasons)
         )
     return events
 
